@@ -1,0 +1,36 @@
+# The two commands a newcomer needs: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+
+.PHONY: run test lint format venv clean bench
+
+$(BIN)/activate: requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $(BIN)/activate
+
+venv: $(BIN)/activate
+
+## The service on its embedded defaults: SQLite, django-q2's ORM broker, console delivery, demo data.
+run: venv
+	PORT=$(PORT) scripts/run.sh
+
+## Lint, then the whole test suite against a throwaway PostgreSQL server on loopback.
+test: venv
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+	scripts/with-test-services.sh $(BIN)/pytest $(PYTEST_ARGS)
+
+format: venv
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: venv
+	scripts/with-test-services.sh $(BIN)/python bench/matching.py
+	scripts/with-test-services.sh $(BIN)/python bench/ingest.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache staticfiles

@@ -1,0 +1,56 @@
+"""The alert outbox: one row per (user, listing), the source of truth for delivery."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+class AlertQuerySet(models.QuerySet):
+    def due(self, now=None) -> AlertQuerySet:
+        """Pending alerts whose next attempt time has come and that nobody holds a lease on."""
+        now = now or timezone.now()
+        return self.filter(status=Alert.Status.PENDING, next_attempt_at__lte=now).filter(
+            models.Q(lease_expires_at__isnull=True) | models.Q(lease_expires_at__lte=now)
+        )
+
+
+class Alert(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+        SKIPPED = "skipped", "Skipped"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="alerts"
+    )
+    listing = models.ForeignKey("scraping.Listing", on_delete=models.CASCADE, related_name="alerts")
+    filters = models.ManyToManyField("filters.Filter", related_name="alerts", blank=True)
+    filter_names = models.JSONField(
+        default=list, help_text="Names of every filter of the user that matched, as they were then."
+    )
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    lease_owner = models.CharField(max_length=64, blank=True)
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    message_id = models.CharField(max_length=64, blank=True)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = AlertQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "listing"], name="one_alert_per_user_and_listing"
+            )
+        ]
+        indexes = [models.Index(fields=["status", "next_attempt_at"], name="alert_due_idx")]
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"alert {self.pk} for {self.user_id} ({self.status})"

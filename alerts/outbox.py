@@ -1,0 +1,128 @@
+"""Claiming and settling outbox rows so every alert is delivered once.
+
+A sender claims due alerts by stamping a lease on them (on PostgreSQL the rows
+are picked with SELECT … FOR UPDATE SKIP LOCKED, so concurrent senders never
+wait on or take each other's rows; on SQLite the single writer lock serializes
+claims and the conditional UPDATE re-checks that each row is still due). A
+claim counts as an attempt, so an alert that crashes its sender every time
+still ends as failed. A sender that dies leaves its leases to expire; the rows
+then become due again. Settling (sent, retry, failed) only touches rows the
+sender still holds, so a late sender never overwrites someone else's outcome.
+"""
+
+from __future__ import annotations
+
+import random
+import uuid
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from alerts.models import Alert
+
+BACKOFF_BASE_SECONDS = 5
+BACKOFF_MAX_SECONDS = 3600
+
+
+def new_lease_owner() -> str:
+    return uuid.uuid4().hex
+
+
+def claim_due(owner: str, limit: int, lease_seconds: int | None = None) -> list[Alert]:
+    """Lease up to `limit` due alerts to `owner`, oldest first; return them with user and listing."""
+    now = timezone.now()
+    lease = timedelta(seconds=lease_seconds or settings.ALERTS_LEASE_SECONDS)
+    with transaction.atomic():
+        due = Alert.objects.due(now).order_by("next_attempt_at", "id")
+        if connection.features.has_select_for_update_skip_locked:
+            due = due.select_for_update(skip_locked=True)
+        ids = list(due.values_list("id", flat=True)[:limit])
+        if not ids:
+            return []
+        Alert.objects.due(now).filter(id__in=ids).update(
+            lease_owner=owner, lease_expires_at=now + lease, attempts=F("attempts") + 1
+        )
+    return list(
+        Alert.objects.filter(id__in=ids, lease_owner=owner, status=Alert.Status.PENDING)
+        .select_related("user", "listing")
+        .order_by("next_attempt_at", "id")
+    )
+
+
+def _held(owner: str, alert_ids) -> object:
+    return Alert.objects.filter(
+        id__in=list(alert_ids), lease_owner=owner, status=Alert.Status.PENDING
+    )
+
+
+def mark_sent(owner: str, alert_ids, message_id: str) -> int:
+    return _held(owner, alert_ids).update(
+        status=Alert.Status.SENT,
+        sent_at=timezone.now(),
+        message_id=message_id,
+        last_error="",
+        lease_owner="",
+        lease_expires_at=None,
+    )
+
+
+def mark_skipped(owner: str, alert_ids, reason: str) -> int:
+    return _held(owner, alert_ids).update(
+        status=Alert.Status.SKIPPED, last_error=reason, lease_owner="", lease_expires_at=None
+    )
+
+
+def mark_failed(owner: str, alert_ids, error: str) -> int:
+    return _held(owner, alert_ids).update(
+        status=Alert.Status.FAILED, last_error=error, lease_owner="", lease_expires_at=None
+    )
+
+
+def backoff_seconds(attempts: int) -> float:
+    """Exponential backoff with full jitter: up to 5 s, 10 s, 20 s, … capped at an hour."""
+    ceiling = min(BACKOFF_MAX_SECONDS, BACKOFF_BASE_SECONDS * 2 ** max(0, attempts - 1))
+    return random.uniform(ceiling / 2, ceiling)
+
+
+def mark_retry(owner: str, alerts: list[Alert], error: str) -> tuple[int, int]:
+    """Schedule another attempt, or fail the alerts that used up their attempts. Returns (retrying, failed)."""
+    exhausted = [a.pk for a in alerts if a.attempts >= settings.ALERTS_MAX_ATTEMPTS]
+    failed = mark_failed(
+        owner, exhausted, f"gave up after {settings.ALERTS_MAX_ATTEMPTS} attempts: {error}"
+    )
+    retrying = 0
+    now = timezone.now()
+    for alert in alerts:
+        if alert.pk in exhausted:
+            continue
+        retrying += _held(owner, [alert.pk]).update(
+            next_attempt_at=now + timedelta(seconds=backoff_seconds(alert.attempts)),
+            last_error=error,
+            lease_owner="",
+            lease_expires_at=None,
+        )
+    return retrying, failed
+
+
+def release(owner: str) -> int:
+    """Give back leases not yet settled (clean shutdown), without counting the attempt."""
+    return Alert.objects.filter(lease_owner=owner, status=Alert.Status.PENDING).update(
+        lease_owner="", lease_expires_at=None, attempts=F("attempts") - 1
+    )
+
+
+def requeue(alert_ids) -> int:
+    """Moderation: send failed or skipped alerts again from scratch."""
+    return Alert.objects.filter(
+        id__in=list(alert_ids), status__in=[Alert.Status.FAILED, Alert.Status.SKIPPED]
+    ).update(
+        status=Alert.Status.PENDING,
+        attempts=0,
+        next_attempt_at=timezone.now(),
+        last_error="",
+        lease_owner="",
+        lease_expires_at=None,
+    )

@@ -1,0 +1,137 @@
+"""Moderation of filters and the brand table; edits go through the filter services' rules."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+
+from filters.brands import BrandTable
+from filters.errors import ValidationFailed
+from filters.matching import bump_index_version
+from filters.models import Brand, BrandAlias, Filter
+from filters.services import deactivate_filters
+from filters.text import normalize
+from filters.validation import FIELDS, check_whole_filter, clean_filter_fields
+
+
+class FilterAdminForm(forms.ModelForm):
+    class Meta:
+        model = Filter
+        fields = (
+            "owner",
+            "name",
+            "brands",
+            "keywords",
+            "exclude",
+            "price_min",
+            "price_max",
+            "markets",
+            "active",
+        )
+
+    def clean(self):
+        data = super().clean()
+        raw = {key: data[key] for key in FIELDS if key in data}
+        try:
+            cleaned = clean_filter_fields(raw, BrandTable.load())
+            check_whole_filter(cleaned)
+        except ValidationFailed as failed:
+            raise ValidationError(
+                {
+                    field if field in self.fields else None: messages_
+                    for field, messages_ in failed.as_dict().items()
+                }
+            ) from None
+        data.update(cleaned)
+        return data
+
+
+@admin.register(Filter)
+class FilterAdmin(admin.ModelAdmin):
+    form = FilterAdminForm
+    list_display = (
+        "name",
+        "owner",
+        "brands",
+        "keywords",
+        "price_min",
+        "price_max",
+        "markets",
+        "active",
+        "updated_at",
+    )
+    list_filter = ("active", "owner__is_banned")
+    search_fields = ("name", "owner__username", "owner__discord_id")
+    list_select_related = ("owner",)
+    raw_id_fields = ("owner",)
+    readonly_fields = ("created_at", "updated_at")
+    actions = ["deactivate_selected"]
+
+    def save_model(self, request, obj, form, change) -> None:
+        super().save_model(request, obj, form, change)
+        bump_index_version()
+
+    def delete_model(self, request, obj) -> None:
+        super().delete_model(request, obj)
+        bump_index_version()
+
+    def delete_queryset(self, request, queryset) -> None:
+        super().delete_queryset(request, queryset)
+        bump_index_version()
+
+    @admin.action(description="Deactivate selected filters")
+    def deactivate_selected(self, request, queryset) -> None:
+        changed = deactivate_filters(list(queryset.values_list("pk", flat=True)))
+        self.message_user(request, f"Deactivated {changed} filter(s).", messages.SUCCESS)
+
+
+class BrandAliasForm(forms.ModelForm):
+    class Meta:
+        model = BrandAlias
+        fields = ("alias",)
+
+    def clean_alias(self) -> str:
+        alias = self.cleaned_data["alias"]
+        norm = normalize(alias)
+        if not norm:
+            raise ValidationError("The alias is empty once normalized.")
+        clash = (
+            Brand.objects.filter(normalized=norm)
+            .exclude(pk=getattr(self.instance, "brand_id", None))
+            .first()
+        )
+        if clash:
+            raise ValidationError(f"“{alias}” is already the brand {clash.name}.")
+        taken = BrandAlias.objects.filter(normalized=norm).exclude(pk=self.instance.pk).first()
+        if taken:
+            raise ValidationError(f"“{alias}” is already an alias of {taken.brand.name}.")
+        return alias
+
+
+class BrandAliasInline(admin.TabularInline):
+    model = BrandAlias
+    form = BrandAliasForm
+    extra = 1
+
+
+@admin.register(Brand)
+class BrandAdmin(admin.ModelAdmin):
+    list_display = ("name", "alias_list")
+    search_fields = ("name", "aliases__alias")
+    inlines = [BrandAliasInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("aliases")
+
+    @admin.display(description="aliases")
+    def alias_list(self, brand: Brand) -> str:
+        return ", ".join(alias.alias for alias in brand.aliases.all())
+
+    def save_related(self, request, form, formsets, change) -> None:
+        super().save_related(request, form, formsets, change)
+        bump_index_version()
+
+    def delete_model(self, request, obj) -> None:
+        super().delete_model(request, obj)
+        bump_index_version()

@@ -1,0 +1,234 @@
+"""The compiled matching index: every active filter, matched against a listing at once.
+
+One Aho-Corasick automaton holds every term the filters use (brand spellings,
+keywords, excluded words). A listing's title is scanned once; the terms found
+lead to the few groups of filters that can match it:
+
+- filters with brands live in one group per canonical brand they name, reached
+  when that brand is spelled in the title or is the listing's brand field;
+- filters without brands live in the group of their rarest keyword, reached
+  when that keyword occurs.
+
+Inside a group, filters are numpy columns, so price and market are checked for
+all of them in a few vector operations, keywords by counting the group's
+keyword postings that occurred, excluded words by clearing their postings.
+The rules are exactly those of filters/rules.py, which tests hold it to.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import ahocorasick
+import numpy as np
+
+from filters.brands import BrandTable
+from filters.rules import ListingLike
+from filters.text import is_ascii_alnum, normalize
+
+NO_MAXIMUM = np.iinfo(np.int64).max
+MARKET_BITS = {
+    code: 1 << position
+    for position, code in enumerate(
+        ["mercari", "yahoo_auctions", "rakuma", "paypay_fleamarket", "demo"]
+    )
+}
+ALL_MARKETS = (1 << len(MARKET_BITS)) - 1
+
+
+@dataclass(frozen=True)
+class IndexedFilter:
+    """What the index needs of a filter; `brands`, `keywords`, `exclude` as stored."""
+
+    id: int
+    owner_id: int
+    name: str
+    brands: Sequence[str]
+    keywords: Sequence[str]
+    exclude: Sequence[str]
+    price_min: int | None
+    price_max: int | None
+    markets: Sequence[str]
+
+
+class _Group:
+    """Filters reached through one brand or one anchor keyword, as parallel columns."""
+
+    __slots__ = (
+        "excluded",
+        "filter_rows",
+        "keyword_count",
+        "markets",
+        "postings",
+        "price_max",
+        "price_min",
+        "size",
+        "without_keywords",
+    )
+
+    def __init__(self, members: list[tuple[int, list[int], list[int]]], columns: _Columns) -> None:
+        rows = np.fromiter((row for row, _, _ in members), dtype=np.int64, count=len(members))
+        self.size = len(members)
+        self.filter_rows = rows
+        self.price_min = columns.price_min[rows]
+        self.price_max = columns.price_max[rows]
+        self.markets = columns.markets[rows]
+        self.keyword_count = np.array([len(kw) for _, kw, _ in members], dtype=np.int64)
+        self.without_keywords = self.keyword_count == 0
+        postings: dict[int, list[int]] = defaultdict(list)
+        excluded: dict[int, list[int]] = defaultdict(list)
+        for position, (_, keyword_terms, exclude_terms) in enumerate(members):
+            for term in keyword_terms:
+                postings[term].append(position)
+            for term in exclude_terms:
+                excluded[term].append(position)
+        self.postings = {term: np.array(p, dtype=np.int64) for term, p in postings.items()}
+        self.excluded = {term: np.array(p, dtype=np.int64) for term, p in excluded.items()}
+
+    def match(self, price: int, market_bit: int, terms: set[int]) -> np.ndarray:
+        ok = (
+            (self.price_min <= price)
+            & (self.price_max >= price)
+            & ((self.markets & market_bit) != 0)
+        )
+        hits = [self.postings[t] for t in terms if t in self.postings]
+        if hits:
+            counts = np.bincount(np.concatenate(hits), minlength=self.size)
+            ok &= counts == self.keyword_count
+        else:
+            ok &= self.without_keywords
+        for term in terms:
+            cleared = self.excluded.get(term)
+            if cleared is not None:
+                ok[cleared] = False
+        return self.filter_rows[ok]
+
+
+@dataclass
+class _Columns:
+    price_min: np.ndarray
+    price_max: np.ndarray
+    markets: np.ndarray
+
+
+class FilterIndex:
+    """All matchable filters compiled for bulk matching. Build once, match many."""
+
+    def __init__(
+        self, filters: Iterable[IndexedFilter], brands: BrandTable, version: int = 0
+    ) -> None:
+        self.version = version
+        self.brands = brands
+        filters = list(filters)
+        self.filter_ids = np.array([f.id for f in filters], dtype=np.int64)
+        self.owner_ids = np.array([f.owner_id for f in filters], dtype=np.int64)
+        self.filter_names = [f.name for f in filters]
+        columns = _Columns(
+            price_min=np.array([f.price_min or 0 for f in filters], dtype=np.int64),
+            price_max=np.array(
+                [NO_MAXIMUM if f.price_max is None else f.price_max for f in filters],
+                dtype=np.int64,
+            ),
+            markets=np.array(
+                [
+                    sum(MARKET_BITS.get(m, 0) for m in set(f.markets)) or ALL_MARKETS
+                    for f in filters
+                ],
+                dtype=np.int64,
+            ),
+        )
+
+        self._term_ids: dict[str, int] = {}
+        self._brand_of_term: dict[int, str] = {}
+        keyword_sets: list[list[int]] = []
+        exclude_sets: list[list[int]] = []
+        brand_keys: list[list[str]] = []
+        for f in filters:
+            keyword_sets.append(sorted({self._term(normalize(w)) for w in f.keywords}))
+            exclude_sets.append(sorted({self._term(normalize(w)) for w in f.exclude}))
+            keys = sorted({brands.canonical(b) for b in f.brands})
+            brand_keys.append(keys)
+            for key in keys:
+                for spelling in brands.spellings(key):
+                    self._brand_of_term.setdefault(self._term(spelling), set()).add(key)
+
+        # Anchor brandless filters on their rarest keyword, so common words such as
+        # "jacket" do not pull every brandless filter into every listing.
+        keyword_popularity = Counter(t for terms in keyword_sets for t in terms)
+        brand_members: dict[str, list] = defaultdict(list)
+        anchor_members: dict[int, list] = defaultdict(list)
+        for row, keys in enumerate(brand_keys):
+            member = (row, keyword_sets[row], exclude_sets[row])
+            if keys:
+                for key in keys:
+                    brand_members[key].append(member)
+            elif keyword_sets[row]:
+                anchor = min(keyword_sets[row], key=lambda t: (keyword_popularity[t], t))
+                anchor_members[anchor].append(member)
+            # A filter with neither brands nor keywords is refused by validation.
+        self._brand_groups = {key: _Group(m, columns) for key, m in brand_members.items()}
+        self._anchor_groups = {term: _Group(m, columns) for term, m in anchor_members.items()}
+
+        self._automaton = ahocorasick.Automaton()
+        for term, term_id in self._term_ids.items():
+            self._automaton.add_word(
+                term, (term_id, len(term), is_ascii_alnum(term[0]), is_ascii_alnum(term[-1]))
+            )
+        if self._term_ids:
+            self._automaton.make_automaton()
+        self._brand_of_term = {t: tuple(keys) for t, keys in self._brand_of_term.items()}
+
+    def __len__(self) -> int:
+        return len(self.filter_ids)
+
+    def _term(self, term: str) -> int:
+        return self._term_ids.setdefault(term, len(self._term_ids))
+
+    def terms_in(self, title: str) -> set[int]:
+        """Ids of the indexed terms that occur in a normalized title."""
+        found: set[int] = set()
+        if not self._term_ids:
+            return found
+        last = len(title) - 1
+        for end, (term_id, length, starts_alnum, ends_alnum) in self._automaton.iter(title):
+            if term_id in found:
+                continue
+            start = end - length + 1
+            if starts_alnum and start > 0 and is_ascii_alnum(title[start - 1]):
+                continue
+            if ends_alnum and end < last and is_ascii_alnum(title[end + 1]):
+                continue
+            found.add(term_id)
+        return found
+
+    def match_rows(self, listing: ListingLike) -> np.ndarray:
+        """Rows (positions in this index) of the filters the listing matches."""
+        terms = self.terms_in(normalize(listing.title))
+        groups: list[_Group] = []
+        brand_keys = {key for t in terms for key in self._brand_of_term.get(t, ())}
+        if listing.brand:
+            brand_keys.add(self.brands.canonical(listing.brand))
+        groups.extend(self._brand_groups[k] for k in brand_keys if k in self._brand_groups)
+        groups.extend(self._anchor_groups[t] for t in terms if t in self._anchor_groups)
+        if not groups:
+            return np.empty(0, dtype=np.int64)
+        market_bit = MARKET_BITS.get(listing.market, 0)
+        found = [group.match(listing.price, market_bit, terms) for group in groups]
+        if len(found) == 1:
+            return found[0]
+        # A filter naming two brands that both appear is reached twice.
+        return np.unique(np.concatenate(found))
+
+    def match(self, listing: ListingLike) -> list[int]:
+        """Ids of the filters the listing matches."""
+        return self.filter_ids[self.match_rows(listing)].tolist()
+
+    def match_by_owner(self, listing: ListingLike) -> dict[int, list[int]]:
+        """The matched filters grouped by their owner: {user id: [row, …]}."""
+        rows = self.match_rows(listing)
+        by_owner: dict[int, list[int]] = {}
+        for row, owner in zip(rows.tolist(), self.owner_ids[rows].tolist(), strict=True):
+            by_owner.setdefault(owner, []).append(row)
+        return by_owner

@@ -1,0 +1,104 @@
+"""`manage.py import_filters FILE`: create or update users and their filters from JSON Lines.
+
+One user a line. Idempotent: users are found by Discord id, filters by name, and
+a second run changes nothing. Filters already stored but absent from the file
+are kept. A bad user line or a bad filter is reported; the rest is imported.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from filters.brands import BrandTable
+from filters.errors import FieldError
+from filters.services import import_user_filters
+from lib.jsonl import LineError, count_lines, read_jsonl
+from lib.progress import progress_bar
+from users.services import get_or_create_discord_user, set_destination
+
+USER_FIELDS = {"discord_id", "username", "destination", "filters"}
+
+
+def _destination(value: Any) -> tuple[str, str, str]:
+    if value is None:
+        return "dm", "", ""
+    if not isinstance(value, dict) or value.get("kind") not in {"dm", "channel"}:
+        raise FieldError(
+            "destination", 'must be {"kind": "dm"} or {"kind": "channel", "channel_id", "guild_id"}'
+        )
+    return value["kind"], value.get("channel_id", ""), value.get("guild_id", "")
+
+
+class Command(BaseCommand):
+    help = "Import users and their filters from a JSON Lines file (one user a line)."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("file", help="JSON Lines, one user object a line")
+
+    def handle(self, *args, file: str, **options) -> None:
+        started = time.perf_counter()
+        try:
+            total_lines = count_lines(file)
+        except OSError as error:
+            raise CommandError(f"can't read {file}: {error.strerror}") from None
+        brands = BrandTable.load()
+        errors: list[LineError] = []
+        counts = {"users_new": 0, "created": 0, "updated": 0, "unchanged": 0, "read": 0}
+        with progress_bar(total_lines, "user") as bar:
+            for number, item in read_jsonl(file):
+                counts["read"] += 1
+                bar.update(1)
+                if isinstance(item, LineError):
+                    errors.append(item)
+                    continue
+                errors.extend(self._import_user(number, item, brands, counts))
+        for error in errors:
+            self.stderr.write(str(error))
+        rejected_lines = len({e.line for e in errors})
+        self.stdout.write(
+            f"read {counts['read']}, new users {counts['users_new']}, filters created {counts['created']}, "
+            f"updated {counts['updated']}, unchanged {counts['unchanged']}, "
+            f"lines with errors {rejected_lines}, {time.perf_counter() - started:.2f}s"
+        )
+        if errors:
+            raise CommandError(
+                f"{len(errors)} problem(s) in {rejected_lines} line(s)", returncode=1
+            )
+
+    def _import_user(
+        self, number: int, item: dict, brands: BrandTable, counts: dict
+    ) -> list[LineError]:
+        unknown = [key for key in item if key not in USER_FIELDS]
+        if unknown:
+            return [
+                LineError(number, key, f"is not a user field; use {', '.join(sorted(USER_FIELDS))}")
+                for key in unknown
+            ]
+        entries = item.get("filters", [])
+        if not isinstance(entries, list):
+            return [LineError(number, "filters", "must be a list of filter objects")]
+        username = item.get("username") or ""
+        try:
+            if not isinstance(username, str):
+                raise FieldError("username", f"must be text, not {username!r}")
+            kind, channel_id, guild_id = _destination(item.get("destination"))
+            with transaction.atomic():
+                user, created = get_or_create_discord_user(item.get("discord_id"), username)
+                set_destination(user, kind, channel_id, guild_id)
+        except FieldError as error:
+            return [LineError(number, error.field, error.message)]
+        counts["users_new"] += created
+        outcome = import_user_filters(user, entries, brands)
+        counts["created"] += outcome.created
+        counts["updated"] += outcome.updated
+        counts["unchanged"] += outcome.unchanged
+        return [
+            LineError(
+                number, f"filters[{position}]" + (f".{e.field}" if e.field else ""), e.message
+            )
+            for position, e in outcome.errors
+        ]

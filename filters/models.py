@@ -1,0 +1,100 @@
+"""Users' filters, the brand/alias table, and the matching index's version stamp."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models.functions import Lower
+
+from filters.text import normalize
+
+
+class FilterQuerySet(models.QuerySet):
+    def owned_by(self, user) -> FilterQuerySet:
+        return self.filter(owner=user)
+
+    def matchable(self) -> FilterQuerySet:
+        """Filters that take part in matching: active, of users who are not banned."""
+        return self.filter(active=True, owner__is_banned=False)
+
+
+class Filter(models.Model):
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="filters"
+    )
+    name = models.CharField(max_length=64)
+    brands = models.JSONField(default=list, blank=True)
+    keywords = models.JSONField(default=list, blank=True)
+    exclude = models.JSONField(default=list, blank=True)
+    price_min = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Yen; empty = no minimum."
+    )
+    price_max = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Yen; empty = no maximum."
+    )
+    markets = models.JSONField(
+        default=list, blank=True, help_text="Market codes; empty = all markets."
+    )
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = FilterQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint("owner", Lower("name"), name="filter_name_unique_per_owner")
+        ]
+        ordering = ["owner_id", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Brand(models.Model):
+    """A canonical brand; its aliases are the other ways sellers write it."""
+
+    name = models.CharField(max_length=100, unique=True)
+    normalized = models.CharField(max_length=100, unique=True, editable=False)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args, **kwargs) -> None:
+        self.normalized = normalize(self.name)
+        super().save(*args, **kwargs)
+
+
+class BrandAlias(models.Model):
+    brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="aliases")
+    alias = models.CharField(max_length=100)
+    normalized = models.CharField(max_length=100, unique=True, editable=False)
+
+    class Meta:
+        verbose_name_plural = "brand aliases"
+        ordering = ["alias"]
+
+    def __str__(self) -> str:
+        return self.alias
+
+    def save(self, *args, **kwargs) -> None:
+        self.normalized = normalize(self.alias)
+        super().save(*args, **kwargs)
+
+
+class IndexVersion(models.Model):
+    """One row whose counter moves whenever anything that matching reads changes.
+
+    Every process holding a compiled filter index compares its version with this
+    row before matching and rebuilds when it moved, so a change is seen everywhere
+    at the next match.
+    """
+
+    version = models.BigIntegerField(default=0)
+    changed_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"filter index v{self.version}"

@@ -1,0 +1,69 @@
+"""The matching rules applied one filter at a time, as plainly as they are written.
+
+This is the reference the compiled index (filters/index.py) must agree with; it
+also serves the places where one filter meets a few listings, such as previews.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from filters.brands import BrandTable
+from filters.text import normalize, occurs
+
+
+class ListingLike(Protocol):
+    market: str
+    title: str
+    brand: str | None
+    price: int
+
+
+@dataclass(frozen=True)
+class FilterRule:
+    brands: tuple[str, ...] = ()
+    keywords: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    price_min: int | None = None
+    price_max: int | None = None
+    markets: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, obj) -> FilterRule:
+        return cls(
+            brands=tuple(obj.brands),
+            keywords=tuple(obj.keywords),
+            exclude=tuple(obj.exclude),
+            price_min=obj.price_min,
+            price_max=obj.price_max,
+            markets=tuple(obj.markets),
+        )
+
+
+def brand_matches(rule: FilterRule, listing: ListingLike, title: str, brands: BrandTable) -> bool:
+    if not rule.brands:
+        return True
+    listing_brand = brands.canonical(listing.brand) if listing.brand else None
+    for brand in rule.brands:
+        key = brands.canonical(brand)
+        if key == listing_brand:
+            return True
+        if any(occurs(spelling, title) for spelling in brands.spellings(key)):
+            return True
+    return False
+
+
+def filter_matches(rule: FilterRule, listing: ListingLike, brands: BrandTable) -> bool:
+    if rule.markets and listing.market not in rule.markets:
+        return False
+    if rule.price_min is not None and listing.price < rule.price_min:
+        return False
+    if rule.price_max is not None and listing.price > rule.price_max:
+        return False
+    title = normalize(listing.title)
+    if not all(occurs(normalize(word), title) for word in rule.keywords):
+        return False
+    if any(occurs(normalize(word), title) for word in rule.exclude):
+        return False
+    return brand_matches(rule, listing, title, brands)

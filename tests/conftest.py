@@ -1,0 +1,65 @@
+"""Shared fixtures: the database is the real PostgreSQL server `make test` starts."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def run_command():
+    """Run a management command in-process; return (exit status, stdout, stderr)."""
+    from io import StringIO
+
+    from django.core.management.base import CommandError
+
+    def run(*args: str) -> tuple[int, str, str]:
+        out, err = StringIO(), StringIO()
+        try:
+            call_command(*args, stdout=out, stderr=err)
+            status = 0
+        except CommandError as error:
+            err.write(str(error))
+            status = error.returncode
+        return status, out.getvalue(), err.getvalue()
+
+    return run
+
+
+def subprocess_database_url() -> str:
+    """DATABASE_URL of the test database, for commands run as real processes."""
+    db = settings.DATABASES["default"]
+    if db["ENGINE"] != "django.db.backends.postgresql":
+        pytest.skip("process tests need the PostgreSQL server that `make test` starts")
+    return f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+
+
+@pytest.fixture
+def manage_py():
+    """Start `manage.py ARGS` as a separate process on the test database."""
+
+    def start(*args: str, env: dict[str, str] | None = None) -> subprocess.Popen:
+        environment = {
+            **os.environ,
+            "DATABASE_URL": subprocess_database_url(),
+            "PYTHONUNBUFFERED": "1",
+        }
+        environment.update(env or {})
+        return subprocess.Popen(
+            [sys.executable, str(ROOT / "manage.py"), *args],
+            cwd=ROOT,
+            env=environment,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+
+    return start

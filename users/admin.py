@@ -1,0 +1,73 @@
+"""Moderation of accounts: find users by Discord id, ban and unban them."""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.db.models import Count
+
+from users.models import User
+from users.services import ban_user, unban_user
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    list_display = (
+        "username",
+        "discord_id",
+        "destination_kind",
+        "is_banned",
+        "filter_count",
+        "filter_quota",
+        "date_joined",
+    )
+    list_filter = ("is_banned", "destination_kind", "is_staff")
+    search_fields = ("username", "discord_id", "email", "destination_channel_id")
+    readonly_fields = ("banned_at", "last_login", "date_joined")
+    actions = ["ban_selected", "unban_selected"]
+    fieldsets = (
+        *BaseUserAdmin.fieldsets,
+        (
+            "Discord",
+            {
+                "fields": (
+                    "discord_id",
+                    "destination_kind",
+                    "destination_channel_id",
+                    "destination_guild_id",
+                )
+            },
+        ),
+        ("Moderation", {"fields": ("is_banned", "banned_at", "ban_reason", "filter_quota")}),
+    )
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(filter_count=Count("filters"))
+
+    @admin.display(description="filters", ordering="filter_count")
+    def filter_count(self, user: User) -> int:
+        return user.filter_count
+
+    def save_model(self, request, obj: User, form, change: bool) -> None:
+        # A ban or unban typed into the form goes through the same action as the buttons.
+        if change and "is_banned" in form.changed_data:
+            banned = obj.is_banned
+            obj.is_banned = not banned
+            super().save_model(request, obj, form, change)
+            ban_user(obj, obj.ban_reason) if banned else unban_user(obj)
+            return
+        super().save_model(request, obj, form, change)
+
+    @admin.action(description="Ban selected users (stops all their alerts)")
+    def ban_selected(self, request, queryset) -> None:
+        users = list(queryset.filter(is_banned=False))
+        for user in users:
+            ban_user(user, f"banned by {request.user.username}")
+        self.message_user(request, f"Banned {len(users)} user(s).", messages.SUCCESS)
+
+    @admin.action(description="Unban selected users")
+    def unban_selected(self, request, queryset) -> None:
+        users = list(queryset.filter(is_banned=True))
+        for user in users:
+            unban_user(user)
+        self.message_user(request, f"Unbanned {len(users)} user(s).", messages.SUCCESS)

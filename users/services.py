@@ -1,0 +1,87 @@
+"""Every write to users: Discord identities, alert destinations, bans."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils import timezone
+
+from filters.errors import FieldError
+from filters.matching import bump_index_version
+from users.models import User
+
+
+def clean_snowflake(field: str, value: object) -> str:
+    """A Discord id: digits only, as text (JSON numbers lose precision past 2**53)."""
+    text = (
+        str(value).strip() if isinstance(value, str | int) and not isinstance(value, bool) else ""
+    )
+    if not text.isdigit() or not 1 <= len(text) <= 20:
+        raise FieldError(field, f"{field} must be a Discord id made of digits, not {value!r}.")
+    return text
+
+
+def _free_username(wanted: str, discord_id: str) -> str:
+    wanted = " ".join(wanted.split())[:120] or f"discord-{discord_id}"
+    if not User.objects.filter(username=wanted).exclude(discord_id=discord_id).exists():
+        return wanted
+    return f"{wanted}-{discord_id}"
+
+
+def get_or_create_discord_user(discord_id: str, username: str = "") -> tuple[User, bool]:
+    """The account for a Discord id, created on first use with an unusable password."""
+    discord_id = clean_snowflake("discord_id", discord_id)
+    user = User.objects.filter(discord_id=discord_id).first()
+    if user is not None:
+        wanted = " ".join(username.split())
+        if wanted and user.username != wanted and not User.objects.filter(username=wanted).exists():
+            user.username = wanted
+            user.save(update_fields=["username"])
+        return user, False
+    user = User(discord_id=discord_id, username=_free_username(username, discord_id))
+    user.set_unusable_password()
+    user.save()
+    return user, True
+
+
+def set_destination(user: User, kind: str, channel_id: str = "", guild_id: str = "") -> User:
+    if kind == User.Destination.DM:
+        channel_id = guild_id = ""
+    elif kind == User.Destination.CHANNEL:
+        channel_id = clean_snowflake("channel_id", channel_id)
+        guild_id = clean_snowflake("guild_id", guild_id)
+    else:
+        raise FieldError("destination", f"The destination must be “dm” or “channel”, not {kind!r}.")
+    current = (user.destination_kind, user.destination_channel_id, user.destination_guild_id)
+    if current != (kind, channel_id, guild_id):
+        user.destination_kind, user.destination_channel_id, user.destination_guild_id = (
+            kind,
+            channel_id,
+            guild_id,
+        )
+        user.save(
+            update_fields=["destination_kind", "destination_channel_id", "destination_guild_id"]
+        )
+    return user
+
+
+def ban_user(user: User, reason: str = "") -> None:
+    """Stop everything for the user: their filters leave the index, pending alerts are skipped."""
+    from alerts.models import Alert
+
+    with transaction.atomic():
+        user.is_banned, user.banned_at, user.ban_reason = True, timezone.now(), reason[:200]
+        user.save(update_fields=["is_banned", "banned_at", "ban_reason"])
+        Alert.objects.filter(user=user, status=Alert.Status.PENDING).update(
+            status=Alert.Status.SKIPPED,
+            last_error="The user is banned.",
+            lease_owner="",
+            lease_expires_at=None,
+        )
+        bump_index_version()
+
+
+def unban_user(user: User) -> None:
+    with transaction.atomic():
+        user.is_banned, user.banned_at, user.ban_reason = False, None, ""
+        user.save(update_fields=["is_banned", "banned_at", "ban_reason"])
+        bump_index_version()
