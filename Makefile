@@ -18,11 +18,13 @@ venv: $(BIN)/activate
 run: venv
 	PORT=$(PORT) scripts/run.sh
 
-## Lint, then the whole test suite against a throwaway PostgreSQL server on loopback.
+## Lint, then the whole suite on a throwaway PostgreSQL server on loopback, then on SQLite
+## (the embedded default, whose claim path differs).
 test: venv
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
 	scripts/with-test-services.sh $(BIN)/pytest $(PYTEST_ARGS)
+	DATABASE_URL=sqlite:///$(CURDIR)/.test-main.sqlite3 $(BIN)/pytest -q $(PYTEST_ARGS)
 
 format: venv
 	$(BIN)/ruff format .

@@ -21,7 +21,7 @@ class AlertAdmin(admin.ModelAdmin):
     list_filter = ("status",)
     search_fields = ("user__username", "user__discord_id", "listing__title", "message_id")
     list_select_related = ("user", "listing")
-    raw_id_fields = ("user", "listing", "filters")
+    raw_id_fields = ("user", "listing")
     readonly_fields = ("created_at", "sent_at", "message_id", "lease_owner", "lease_expires_at")
     actions = ["requeue_selected"]
 

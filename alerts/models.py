@@ -17,6 +17,12 @@ class AlertQuerySet(models.QuerySet):
 
 
 class Alert(models.Model):
+    """An alert to deliver. Rows are written in bulk by `alerts.outbox.enqueue`.
+
+    Matched filters are kept as ids, not a many-to-many table: a popular listing
+    queues thousands of alerts, and one row each (not two) keeps ingest fast.
+    """
+
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
         SENT = "sent", "Sent"
@@ -27,18 +33,17 @@ class Alert(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="alerts"
     )
     listing = models.ForeignKey("scraping.Listing", on_delete=models.CASCADE, related_name="alerts")
-    filters = models.ManyToManyField("filters.Filter", related_name="alerts", blank=True)
-    filter_names = models.JSONField(
-        default=list, help_text="Names of every filter of the user that matched, as they were then."
+    filter_ids = models.JSONField(
+        default=list, help_text="Ids of every filter of the user that matched the listing."
     )
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveIntegerField(default=0)
     next_attempt_at = models.DateTimeField(default=timezone.now)
-    lease_owner = models.CharField(max_length=64, blank=True)
+    lease_owner = models.CharField(max_length=64, blank=True, db_default="")
     lease_expires_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
-    message_id = models.CharField(max_length=64, blank=True)
-    last_error = models.TextField(blank=True)
+    message_id = models.CharField(max_length=64, blank=True, db_default="")
+    last_error = models.TextField(blank=True, db_default="")
     created_at = models.DateTimeField(default=timezone.now)
 
     objects = AlertQuerySet.as_manager()

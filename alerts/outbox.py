@@ -1,4 +1,7 @@
-"""Claiming and settling outbox rows so every alert is delivered once.
+"""Writing, claiming and settling outbox rows so every alert is delivered once.
+
+Alerts are written in bulk: PostgreSQL takes them through COPY (a popular
+listing can queue thousands), other databases through a batched INSERT.
 
 A sender claims due alerts by stamping a lease on them (on PostgreSQL the rows
 are picked with SELECT … FOR UPDATE SKIP LOCKED, so concurrent senders never
@@ -14,7 +17,8 @@ from __future__ import annotations
 
 import random
 import uuid
-from datetime import timedelta
+from collections.abc import Iterable
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -22,9 +26,56 @@ from django.db.models import F
 from django.utils import timezone
 
 from alerts.models import Alert
+from filters.models import Filter
 
 BACKOFF_BASE_SECONDS = 5
 BACKOFF_MAX_SECONDS = 3600
+
+
+def enqueue(alerts: Iterable[tuple[int, int, list[int]]], now: datetime) -> int:
+    """Write pending alerts from (user id, listing id, matched filter ids); return how many.
+
+    Runs inside the caller's transaction. The listings must be new in it, so no
+    (user, listing) pair can already exist.
+    """
+    columns = (
+        "user_id",
+        "listing_id",
+        "filter_ids",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "created_at",
+    )
+    if connection.vendor == "postgresql":
+        stamp = now.isoformat()
+        count = 0
+        table = connection.ops.quote_name(Alert._meta.db_table)
+        sql = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
+        with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
+            buffer: list[str] = []
+            for user_id, listing_id, filter_ids in alerts:
+                ids = ",".join(map(str, filter_ids))
+                buffer.append(f"{user_id}\t{listing_id}\t[{ids}]\tpending\t0\t{stamp}\t{stamp}\n")
+                if len(buffer) >= 10_000:
+                    copy.write("".join(buffer))
+                    count += len(buffer)
+                    buffer.clear()
+            copy.write("".join(buffer))
+            count += len(buffer)
+        return count
+    rows = [
+        Alert(
+            user_id=user_id,
+            listing_id=listing_id,
+            filter_ids=filter_ids,
+            next_attempt_at=now,
+            created_at=now,
+        )
+        for user_id, listing_id, filter_ids in alerts
+    ]
+    Alert.objects.bulk_create(rows, batch_size=1000)
+    return len(rows)
 
 
 def new_lease_owner() -> str:
@@ -45,11 +96,23 @@ def claim_due(owner: str, limit: int, lease_seconds: int | None = None) -> list[
         Alert.objects.due(now).filter(id__in=ids).update(
             lease_owner=owner, lease_expires_at=now + lease, attempts=F("attempts") + 1
         )
-    return list(
+    claimed = list(
         Alert.objects.filter(id__in=ids, lease_owner=owner, status=Alert.Status.PENDING)
         .select_related("user", "listing")
         .order_by("next_attempt_at", "id")
     )
+    attach_filter_names(claimed)
+    return claimed
+
+
+def attach_filter_names(alerts: list[Alert]) -> None:
+    """Set `alert.filter_names` (the matched filters' current names) with one query."""
+    wanted = {filter_id for alert in alerts for filter_id in alert.filter_ids}
+    names = dict(Filter.objects.filter(id__in=wanted).values_list("id", "name"))
+    for alert in alerts:
+        alert.filter_names = [
+            names.get(filter_id, "(deleted filter)") for filter_id in alert.filter_ids
+        ]
 
 
 def _held(owner: str, alert_ids) -> object:

@@ -44,7 +44,6 @@ class IndexedFilter:
 
     id: int
     owner_id: int
-    name: str
     brands: Sequence[str]
     keywords: Sequence[str]
     exclude: Sequence[str]
@@ -124,7 +123,6 @@ class FilterIndex:
         filters = list(filters)
         self.filter_ids = np.array([f.id for f in filters], dtype=np.int64)
         self.owner_ids = np.array([f.owner_id for f in filters], dtype=np.int64)
-        self.filter_names = [f.name for f in filters]
         columns = _Columns(
             price_min=np.array([f.price_min or 0 for f in filters], dtype=np.int64),
             price_max=np.array(
@@ -226,9 +224,11 @@ class FilterIndex:
         return self.filter_ids[self.match_rows(listing)].tolist()
 
     def match_by_owner(self, listing: ListingLike) -> dict[int, list[int]]:
-        """The matched filters grouped by their owner: {user id: [row, …]}."""
+        """The matched filters' ids grouped by their owner: {user id: [filter id, …]}."""
         rows = self.match_rows(listing)
         by_owner: dict[int, list[int]] = {}
-        for row, owner in zip(rows.tolist(), self.owner_ids[rows].tolist(), strict=True):
-            by_owner.setdefault(owner, []).append(row)
+        for filter_id, owner in zip(
+            self.filter_ids[rows].tolist(), self.owner_ids[rows].tolist(), strict=True
+        ):
+            by_owner.setdefault(owner, []).append(filter_id)
         return by_owner

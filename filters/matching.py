@@ -48,7 +48,6 @@ def load_indexed_filters() -> list[IndexedFilter]:
     rows = Filter.objects.matchable().values_list(
         "id",
         "owner_id",
-        "name",
         "brands",
         "keywords",
         "exclude",

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from django.db import connection, transaction
 from django.utils import timezone
 
-from alerts.models import Alert
+from alerts.outbox import enqueue
 from filters.index import FilterIndex
 from filters.matching import current_index
 from scraping.models import Listing
@@ -100,32 +100,15 @@ def _refresh_seen(records: Sequence[ListingRecord]) -> None:
 
 
 def queue_alerts(index: FilterIndex, listings: list[tuple[int, ListingRecord]], now) -> int:
-    """Create one pending alert per (user, listing) with every filter of the user that matched."""
-    alerts: list[Alert] = []
-    matched_rows: list[list[int]] = []
-    for listing_id, record in listings:
-        for owner_id, rows in index.match_by_owner(record).items():
-            alerts.append(
-                Alert(
-                    user_id=owner_id,
-                    listing_id=listing_id,
-                    filter_names=[index.filter_names[row] for row in rows],
-                    created_at=now,
-                    next_attempt_at=now,
-                )
-            )
-            matched_rows.append(rows)
-    if not alerts:
-        return 0
-    Alert.objects.bulk_create(alerts, batch_size=1000)
-    through = Alert.filters.through
-    links = [
-        through(alert_id=alert.pk, filter_id=int(index.filter_ids[row]))
-        for alert, rows in zip(alerts, matched_rows, strict=True)
-        for row in rows
-    ]
-    through.objects.bulk_create(links, batch_size=2000)
-    return len(alerts)
+    """Queue one pending alert per (user, listing) with every filter of the user that matched."""
+    return enqueue(
+        (
+            (owner_id, listing_id, filter_ids)
+            for listing_id, record in listings
+            for owner_id, filter_ids in index.match_by_owner(record).items()
+        ),
+        now,
+    )
 
 
 def ingest_listings(records: Sequence[ListingRecord], *, match: bool = True) -> IngestResult:

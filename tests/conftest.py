@@ -1,4 +1,4 @@
-"""Shared fixtures: the database is the real PostgreSQL server `make test` starts."""
+"""Shared fixtures. `make test` runs the suite on a real PostgreSQL server, then on SQLite."""
 
 from __future__ import annotations
 
@@ -37,8 +37,8 @@ def run_command():
 def subprocess_database_url() -> str:
     """DATABASE_URL of the test database, for commands run as real processes."""
     db = settings.DATABASES["default"]
-    if db["ENGINE"] != "django.db.backends.postgresql":
-        pytest.skip("process tests need the PostgreSQL server that `make test` starts")
+    if db["ENGINE"] == "django.db.backends.sqlite3":
+        return f"sqlite:///{db['NAME']}"
     return f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
 
 

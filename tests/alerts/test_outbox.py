@@ -44,8 +44,6 @@ def test_a_late_sender_cannot_settle_an_alert_it_no_longer_holds(queued_alerts):
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_concurrent_senders_share_the_work_without_overlap(queued_alerts):
-    if not connection.features.has_select_for_update_skip_locked:
-        pytest.skip("row-level claiming needs PostgreSQL")
     queued_alerts(300)
     claims: dict[str, list[int]] = {}
 

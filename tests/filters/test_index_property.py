@@ -104,7 +104,6 @@ def compile_rules(rules: list[FilterRule], brands) -> FilterIndex:
             IndexedFilter(
                 i,
                 i % 7,
-                f"f{i}",
                 r.brands,
                 r.keywords,
                 r.exclude,

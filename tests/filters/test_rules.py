@@ -19,7 +19,6 @@ def compiled(rule: FilterRule, record, brands) -> bool:
     indexed = IndexedFilter(
         1,
         1,
-        "f",
         rule.brands,
         rule.keywords,
         rule.exclude,
