@@ -116,8 +116,9 @@ class FilterIndex:
     """All matchable filters compiled for bulk matching. Build once, match many."""
 
     def __init__(
-        self, filters: Iterable[IndexedFilter], brands: BrandTable, version: int = 0
+        self, filters: Iterable[IndexedFilter], brands: BrandTable, version: object = None
     ) -> None:
+        """`version` is the stamp of the data the filters were read at (see filters/matching.py)."""
         self.version = version
         self.brands = brands
         filters = list(filters)
@@ -139,18 +140,18 @@ class FilterIndex:
         )
 
         self._term_ids: dict[str, int] = {}
-        self._brand_of_term: dict[int, str] = {}
+        brand_of_term: dict[int, set[str]] = defaultdict(set)
         keyword_sets: list[list[int]] = []
         exclude_sets: list[list[int]] = []
         brand_keys: list[list[str]] = []
         for f in filters:
-            keyword_sets.append(sorted({self._term(normalize(w)) for w in f.keywords}))
-            exclude_sets.append(sorted({self._term(normalize(w)) for w in f.exclude}))
-            keys = sorted({brands.canonical(b) for b in f.brands})
+            keyword_sets.append(self._terms(f.keywords))
+            exclude_sets.append(self._terms(f.exclude))
+            keys = sorted({brands.canonical(b) for b in f.brands} - {""})
             brand_keys.append(keys)
             for key in keys:
                 for spelling in brands.spellings(key):
-                    self._brand_of_term.setdefault(self._term(spelling), set()).add(key)
+                    brand_of_term[self._term(spelling)].add(key)
 
         # Anchor brandless filters on their rarest keyword, so common words such as
         # "jacket" do not pull every brandless filter into every listing.
@@ -165,7 +166,7 @@ class FilterIndex:
             elif keyword_sets[row]:
                 anchor = min(keyword_sets[row], key=lambda t: (keyword_popularity[t], t))
                 anchor_members[anchor].append(member)
-            # A filter with neither brands nor keywords is refused by validation.
+            # A filter with neither brands nor keywords matches nothing (filters/rules.py).
         self._brand_groups = {key: _Group(m, columns) for key, m in brand_members.items()}
         self._anchor_groups = {term: _Group(m, columns) for term, m in anchor_members.items()}
 
@@ -176,13 +177,17 @@ class FilterIndex:
             )
         if self._term_ids:
             self._automaton.make_automaton()
-        self._brand_of_term = {t: tuple(keys) for t, keys in self._brand_of_term.items()}
+        self._brand_of_term = {t: tuple(keys) for t, keys in brand_of_term.items()}
 
     def __len__(self) -> int:
         return len(self.filter_ids)
 
     def _term(self, term: str) -> int:
         return self._term_ids.setdefault(term, len(self._term_ids))
+
+    def _terms(self, words: Sequence[str]) -> list[int]:
+        """Term ids of words; a word that normalizes to nothing can never occur."""
+        return sorted({self._term(norm) for norm in map(normalize, words) if norm})
 
     def terms_in(self, title: str) -> set[int]:
         """Ids of the indexed terms that occur in a normalized title."""

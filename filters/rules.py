@@ -1,5 +1,9 @@
 """The matching rules applied one filter at a time, as plainly as they are written.
 
+A word that normalizes to nothing is ignored, and a filter left with neither a
+brand nor a keyword matches nothing: never a firehose. Validation refuses such
+filters; this keeps rows written around it matching the same here and in the index.
+
 This is the reference the compiled index (filters/index.py) must agree with; it
 also serves the places where one filter meets a few listings, such as previews.
 """
@@ -41,11 +45,16 @@ class FilterRule:
         )
 
 
+def _words(words: tuple[str, ...]) -> list[str]:
+    return [norm for norm in map(normalize, words) if norm]
+
+
 def brand_matches(rule: FilterRule, listing: ListingLike, title: str, brands: BrandTable) -> bool:
-    if not rule.brands:
+    wanted = _words(rule.brands)
+    if not wanted:
         return True
     listing_brand = brands.canonical(listing.brand) if listing.brand else None
-    for brand in rule.brands:
+    for brand in wanted:
         key = brands.canonical(brand)
         if key == listing_brand:
             return True
@@ -61,9 +70,12 @@ def filter_matches(rule: FilterRule, listing: ListingLike, brands: BrandTable) -
         return False
     if rule.price_max is not None and listing.price > rule.price_max:
         return False
-    title = normalize(listing.title)
-    if not all(occurs(normalize(word), title) for word in rule.keywords):
+    keywords = _words(rule.keywords)
+    if not keywords and not _words(rule.brands):
         return False
-    if any(occurs(normalize(word), title) for word in rule.exclude):
+    title = normalize(listing.title)
+    if not all(occurs(word, title) for word in keywords):
+        return False
+    if any(occurs(word, title) for word in _words(rule.exclude)):
         return False
     return brand_matches(rule, listing, title, brands)

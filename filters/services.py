@@ -18,8 +18,6 @@ from filters.models import Filter
 from filters.validation import FIELDS, check_whole_filter, clean_filter_fields
 from users.models import User
 
-EDITABLE = FIELDS
-
 
 def _check_not_banned(user: User) -> None:
     if user.is_banned:
@@ -72,13 +70,27 @@ def _save_new(owner: User, values: Mapping[str, Any]) -> Filter:
     return new
 
 
-def create_filter(owner: User, data: Mapping[str, Any], brands: BrandTable | None = None) -> Filter:
-    _check_not_banned(owner)
-    values = {"brands": [], "keywords": [], "exclude": [], "markets": [], "active": True}
-    values.update(clean_filter_fields(data, brands or BrandTable.load()))
+def _clean_new_filter(data: Mapping[str, Any], brands: BrandTable) -> dict[str, Any]:
+    """The full set of values for a new filter: the given fields over the defaults."""
+    values = {
+        "brands": [],
+        "keywords": [],
+        "exclude": [],
+        "price_min": None,
+        "price_max": None,
+        "markets": [],
+        "active": True,
+    }
+    values.update(clean_filter_fields(data, brands))
     if "name" not in values:
         raise ValidationFailed([FieldError("name", "Give the filter a name.")])
     check_whole_filter(values)
+    return values
+
+
+def create_filter(owner: User, data: Mapping[str, Any], brands: BrandTable | None = None) -> Filter:
+    _check_not_banned(owner)
+    values = _clean_new_filter(data, brands or BrandTable.load())
     duplicate = _duplicate_name(owner, values["name"])
     if duplicate:
         raise ValidationFailed([duplicate])
@@ -113,7 +125,7 @@ def update_filter(actor: User, filter_id: int, data: Mapping[str, Any]) -> Filte
     _check_not_banned(actor)
     existing = access_filter(actor, filter_id)
     values = clean_filter_fields(data, BrandTable.load())
-    merged = {key: values.get(key, getattr(existing, key)) for key in EDITABLE}
+    merged = {key: values.get(key, getattr(existing, key)) for key in FIELDS}
     check_whole_filter(merged)
     if "name" in values:
         duplicate = _duplicate_name(actor, values["name"], exclude_id=existing.pk)
@@ -164,12 +176,7 @@ def import_user_filters(owner: User, entries: list[Any], brands: BrandTable) -> 
         try:
             if not isinstance(entry, dict):
                 raise FieldError("", "Each filter must be a JSON object.")
-            values = {"brands": [], "keywords": [], "exclude": [], "markets": [], "active": True}
-            values["price_min"] = values["price_max"] = None
-            values.update(clean_filter_fields(entry, brands))
-            if "name" not in values:
-                raise FieldError("name", "Give the filter a name.")
-            check_whole_filter(values)
+            values = _clean_new_filter(entry, brands)
             current = existing.get(values["name"].casefold())
             if current is None:
                 if count + 1 > owner.filter_quota:

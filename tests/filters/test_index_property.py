@@ -61,6 +61,7 @@ OTHER_WORDS = [
     "ＣＯＡＴ",
     "Coat",
     "AW",
+    "・",  # normalizes to nothing: ignored by both matchers
 ]
 SEPARATORS = ["", " ", "  ", "・", "-", "　", "/"]
 MARKETS = ["mercari", "yahoo_auctions", "rakuma", "paypay_fleamarket"]
