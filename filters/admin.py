@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from filters.brands import BrandTable
 from filters.errors import ValidationFailed
 from filters.matching import bump_index_version
-from filters.models import Brand, BrandAlias, Filter
+from filters.models import Brand, BrandAlias, Filter, IndexVersion
 from filters.services import deactivate_filters
 from filters.text import normalize
 from filters.validation import FIELDS, check_whole_filter, clean_filter_fields
@@ -89,18 +89,15 @@ class FilterAdmin(admin.ModelAdmin):
 class BrandAliasForm(forms.ModelForm):
     class Meta:
         model = BrandAlias
-        fields = ("alias",)
+        fields = ("brand", "alias")
 
     def clean_alias(self) -> str:
         alias = self.cleaned_data["alias"]
         norm = normalize(alias)
         if not norm:
             raise ValidationError("The alias is empty once normalized.")
-        clash = (
-            Brand.objects.filter(normalized=norm)
-            .exclude(pk=getattr(self.instance, "brand_id", None))
-            .first()
-        )
+        brand = self.cleaned_data.get("brand")
+        clash = Brand.objects.filter(normalized=norm).exclude(pk=getattr(brand, "pk", None)).first()
         if clash:
             raise ValidationError(f"“{alias}” is already the brand {clash.name}.")
         taken = BrandAlias.objects.filter(normalized=norm).exclude(pk=self.instance.pk).first()
@@ -135,3 +132,35 @@ class BrandAdmin(admin.ModelAdmin):
     def delete_model(self, request, obj) -> None:
         super().delete_model(request, obj)
         bump_index_version()
+
+
+@admin.register(BrandAlias)
+class BrandAliasAdmin(admin.ModelAdmin):
+    form = BrandAliasForm
+    list_display = ("alias", "brand")
+    search_fields = ("alias", "brand__name")
+    list_select_related = ("brand",)
+
+    def save_model(self, request, obj, form, change) -> None:
+        super().save_model(request, obj, form, change)
+        bump_index_version()
+
+    def delete_model(self, request, obj) -> None:
+        super().delete_model(request, obj)
+        bump_index_version()
+
+
+@admin.register(IndexVersion)
+class IndexVersionAdmin(admin.ModelAdmin):
+    """Read-only: when the filter index last changed, for operators checking propagation."""
+
+    list_display = ("version", "changed_at")
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

@@ -1,0 +1,120 @@
+"""Moderation through the admin pages: bans, filter edits, brand aliases, requeueing."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from alerts.models import Alert
+from filters.models import BrandAlias, Filter
+from scraping.ingest import ingest_listings
+from tests.builders import listing, make_filter, make_user
+
+pytestmark = pytest.mark.django_db
+
+
+def run_action(client, model: str, action: str, ids: list[int]):
+    url = reverse(f"admin:{model.replace('.', '_')}_changelist")
+    return client.post(url, {"action": action, "_selected_action": ids}, follow=True)
+
+
+def test_banning_a_user_stops_their_alerts_at_once(admin_client):
+    spammer, other = make_user("spammer"), make_user("other")
+    make_filter(spammer, brands=["Sacai"])
+    make_filter(other, brands=["Sacai"])
+    ingest_listings([listing("sacai knit")])
+    response = run_action(admin_client, "users.user", "ban_selected", [spammer.pk])
+    assert "Banned 1 user(s)." in response.content.decode()
+    spammer.refresh_from_db()
+    assert spammer.is_banned
+    assert Alert.objects.get(user=spammer).status == "skipped"
+    result = ingest_listings([listing("sacai coat")])
+    assert list(
+        Alert.objects.filter(listing__title="sacai coat").values_list("user__username", flat=True)
+    ) == ["other"]
+    assert result.alerts == 1
+    run_action(admin_client, "users.user", "unban_selected", [spammer.pk])
+    assert ingest_listings([listing("sacai vest")]).alerts == 2
+
+
+def test_a_filter_edited_in_the_admin_follows_the_same_rules(admin_client):
+    owner = make_user()
+    made = make_filter(owner, "Sacai", brands=["Sacai"], price_max=30000)
+    url = reverse("admin:filters_filter_change", args=[made.pk])
+    form = {
+        "owner": owner.pk,
+        "name": "Sacai",
+        "brands": '["sacai"]',
+        "keywords": "[]",
+        "exclude": "[]",
+        "price_min": "50000",
+        "price_max": "30000",
+        "markets": "[]",
+        "active": "on",
+    }
+    page = admin_client.post(url, form).content.decode()
+    assert "The minimum price (¥50,000) is above the maximum (¥30,000)." in page
+    made.refresh_from_db()
+    assert made.price_min is None
+    admin_client.post(url, {**form, "price_min": "1000", "brands": '["サカイ"]'})
+    made.refresh_from_db()
+    assert (made.price_min, made.brands) == (1000, ["Sacai"])
+
+
+def test_deactivating_filters_takes_them_out_of_matching(admin_client):
+    owner = make_user()
+    made = make_filter(owner, brands=["Sacai"])
+    run_action(admin_client, "filters.filter", "deactivate_selected", [made.pk])
+    assert Filter.objects.get(pk=made.pk).active is False
+    assert ingest_listings([listing("sacai knit")]).alerts == 0
+
+
+def test_a_new_alias_matches_at_once_and_a_taken_one_is_refused(admin_client):
+    owner = make_user()
+    make_filter(owner, brands=["Sacai"])
+    assert ingest_listings([listing("サカイ ニット")]).alerts == 1
+    assert ingest_listings([listing("ｓａｃａｉ風 ニット")]).alerts == 1  # full width folds
+    assert ingest_listings([listing("シャカイ ニット")]).alerts == 0
+    sacai = BrandAlias.objects.get(alias="サカイ").brand
+    add = reverse("admin:filters_brandalias_add")
+    admin_client.post(add, {"brand": sacai.pk, "alias": "シャカイ"})
+    assert ingest_listings([listing("シャカイ ブルゾン")]).alerts == 1
+    page = admin_client.post(add, {"brand": sacai.pk, "alias": "CDG"}).content.decode()
+    assert "“CDG” is already an alias of Comme des Garçons." in page
+
+
+def test_failed_alerts_can_be_requeued(admin_client):
+    owner = make_user()
+    make_filter(owner, brands=["Sacai"])
+    ingest_listings([listing("sacai knit")])
+    alert = Alert.objects.get()
+    Alert.objects.update(status="failed", attempts=8, last_error="gave up")
+    response = run_action(admin_client, "alerts.alert", "requeue_selected", [alert.pk])
+    assert "Requeued 1 alert(s)." in response.content.decode()
+    alert.refresh_from_db()
+    assert (alert.status, alert.attempts, alert.last_error) == ("pending", 0, "")
+
+
+@pytest.mark.parametrize(
+    "page",
+    [
+        "users_user",
+        "filters_filter",
+        "filters_brand",
+        "filters_brandalias",
+        "scraping_listing",
+        "alerts_alert",
+        "filters_indexversion",
+    ],
+)
+def test_every_admin_list_opens(admin_client, page):
+    owner = make_user()
+    make_filter(owner, brands=["Sacai"])
+    ingest_listings([listing("sacai knit")])
+    assert admin_client.get(reverse(f"admin:{page}_changelist")).status_code == 200
+
+
+def test_only_staff_reach_the_admin(client):
+    make_user("plain")
+    response = client.get(reverse("admin:filters_filter_changelist"))
+    assert response.status_code == 302 and "/admin/login/" in response["Location"]
