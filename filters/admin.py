@@ -15,6 +15,24 @@ from filters.text import normalize
 from filters.validation import FIELDS, check_whole_filter, clean_filter_fields
 
 
+class MovesIndexVersion:
+    """For pages whose edits change what matching reads: every save or delete moves
+    the index version. The admin saves a page and its inlines in one transaction,
+    so the bump commits together with them."""
+
+    def save_model(self, request, obj, form, change) -> None:
+        super().save_model(request, obj, form, change)
+        bump_index_version()
+
+    def delete_model(self, request, obj) -> None:
+        super().delete_model(request, obj)
+        bump_index_version()
+
+    def delete_queryset(self, request, queryset) -> None:
+        super().delete_queryset(request, queryset)
+        bump_index_version()
+
+
 class FilterAdminForm(forms.ModelForm):
     class Meta:
         model = Filter
@@ -48,7 +66,7 @@ class FilterAdminForm(forms.ModelForm):
 
 
 @admin.register(Filter)
-class FilterAdmin(admin.ModelAdmin):
+class FilterAdmin(MovesIndexVersion, admin.ModelAdmin):
     form = FilterAdminForm
     list_display = (
         "name",
@@ -67,18 +85,6 @@ class FilterAdmin(admin.ModelAdmin):
     raw_id_fields = ("owner",)
     readonly_fields = ("created_at", "updated_at")
     actions = ["deactivate_selected"]
-
-    def save_model(self, request, obj, form, change) -> None:
-        super().save_model(request, obj, form, change)
-        bump_index_version()
-
-    def delete_model(self, request, obj) -> None:
-        super().delete_model(request, obj)
-        bump_index_version()
-
-    def delete_queryset(self, request, queryset) -> None:
-        super().delete_queryset(request, queryset)
-        bump_index_version()
 
     @admin.action(description="Deactivate selected filters")
     def deactivate_selected(self, request, queryset) -> None:
@@ -113,7 +119,7 @@ class BrandAliasInline(admin.TabularInline):
 
 
 @admin.register(Brand)
-class BrandAdmin(admin.ModelAdmin):
+class BrandAdmin(MovesIndexVersion, admin.ModelAdmin):
     list_display = ("name", "alias_list")
     search_fields = ("name", "aliases__alias")
     inlines = [BrandAliasInline]
@@ -125,29 +131,13 @@ class BrandAdmin(admin.ModelAdmin):
     def alias_list(self, brand: Brand) -> str:
         return ", ".join(alias.alias for alias in brand.aliases.all())
 
-    def save_related(self, request, form, formsets, change) -> None:
-        super().save_related(request, form, formsets, change)
-        bump_index_version()
-
-    def delete_model(self, request, obj) -> None:
-        super().delete_model(request, obj)
-        bump_index_version()
-
 
 @admin.register(BrandAlias)
-class BrandAliasAdmin(admin.ModelAdmin):
+class BrandAliasAdmin(MovesIndexVersion, admin.ModelAdmin):
     form = BrandAliasForm
     list_display = ("alias", "brand")
     search_fields = ("alias", "brand__name")
     list_select_related = ("brand",)
-
-    def save_model(self, request, obj, form, change) -> None:
-        super().save_model(request, obj, form, change)
-        bump_index_version()
-
-    def delete_model(self, request, obj) -> None:
-        super().delete_model(request, obj)
-        bump_index_version()
 
 
 @admin.register(IndexVersion)
