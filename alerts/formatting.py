@@ -1,10 +1,8 @@
-"""How an alert reads: price, market and the short text shared by every transport."""
+"""How prices and markets read, wherever they are shown (alerts, validation messages)."""
 
 from __future__ import annotations
 
 from scraping.models import Market
-
-TITLE_LIMIT = 256
 
 
 def format_price(amount: int) -> str:
@@ -16,14 +14,3 @@ def market_label(code: str) -> str:
         return Market(code).label
     except ValueError:
         return code
-
-
-def shorten(text: str, limit: int) -> str:
-    """Cut at a word boundary when one is near, with an ellipsis; never mid-surrogate."""
-    if len(text) <= limit:
-        return text
-    cut = text[: limit - 1]
-    space = cut.rfind(" ")
-    if space >= limit * 0.6:
-        cut = cut[:space]
-    return cut.rstrip() + "…"

@@ -78,7 +78,6 @@ if not SECRET_KEY:
     # Embedded run only: a fixed key is fine for a local demo database.
     SECRET_KEY = "insecure-embedded-run-key-set-SECRET_KEY-in-production"
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "127.0.0.1,localhost")
-SITE_URL = envstr("SITE_URL", "http://127.0.0.1:8000")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -206,8 +205,6 @@ ALERTS_IDLE_SECONDS = envfloat("ALERTS_IDLE_SECONDS", 1.0)
 
 # Filters and matching.
 FILTER_QUOTA_DEFAULT = envint("FILTER_QUOTA_DEFAULT", 25)
-# How often a long-running matcher checks the filter index version stamp.
-MATCHING_INDEX_CHECK_SECONDS = envfloat("MATCHING_INDEX_CHECK_SECONDS", 2.0)
 
 LOGGING = {
     "version": 1,

@@ -11,6 +11,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from alerts.formatting import format_price as yen
 from filters.brands import BrandTable
 from filters.errors import FieldError, ValidationFailed
 from filters.text import normalize
@@ -28,10 +29,6 @@ _TERM_NOUNS = {
     "keywords": ("keyword", "keywords"),
     "exclude": ("excluded word", "excluded words"),
 }
-
-
-def yen(amount: int) -> str:
-    return f"¥{amount:,}"
 
 
 def _tidy(text: str) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -43,14 +43,12 @@ class IngestResult:
     new: int = 0
     seen: int = 0
     alerts: int = 0
-    new_listing_ids: list[int] = field(default_factory=list)
     seconds: float = 0.0
 
     def add(self, other: IngestResult) -> None:
         self.new += other.new
         self.seen += other.seen
         self.alerts += other.alerts
-        self.new_listing_ids += other.new_listing_ids
         self.seconds += other.seconds
 
 
@@ -132,6 +130,5 @@ def ingest_listings(records: Sequence[ListingRecord], *, match: bool = True) -> 
         new=len(new),
         seen=len(unique) - len(new),
         alerts=alerts,
-        new_listing_ids=[pk for pk, _ in new],
         seconds=time.perf_counter() - started,
     )

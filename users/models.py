@@ -11,15 +11,6 @@ def default_filter_quota() -> int:
     return settings.FILTER_QUOTA_DEFAULT
 
 
-class UserQuerySet(models.QuerySet):
-    def receiving_alerts(self) -> UserQuerySet:
-        return self.filter(is_banned=False)
-
-
-class AccountManager(UserManager.from_queryset(UserQuerySet)):
-    pass
-
-
 class User(AbstractUser):
     class Destination(models.TextChoices):
         DM = "dm", "Direct message"
@@ -40,7 +31,7 @@ class User(AbstractUser):
     ban_reason = models.CharField(max_length=200, blank=True)
     filter_quota = models.PositiveIntegerField(default=default_filter_quota)
 
-    objects = AccountManager()
+    objects = UserManager()
 
     class Meta:
         constraints = [

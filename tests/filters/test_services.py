@@ -7,7 +7,13 @@ import pytest
 from filters.errors import Banned, NotFound, QuotaExceeded, ValidationFailed
 from filters.matching import index_version
 from filters.models import Filter
-from filters.services import create_filter, delete_filter, set_filter_active, update_filter
+from filters.services import (
+    access_filter_by_name,
+    create_filter,
+    delete_filter,
+    set_filter_active,
+    update_filter,
+)
 from tests.builders import make_filter, make_user
 from users.services import ban_user
 
@@ -152,6 +158,9 @@ def test_nobody_can_read_or_change_another_users_filter():
         set_filter_active(intruder, theirs.pk, False)
     with pytest.raises(NotFound):
         delete_filter(intruder, theirs.pk)
+    with pytest.raises(NotFound, match="You have no filter named “mine”"):
+        access_filter_by_name(intruder, "mine")
+    assert access_filter_by_name(owner, " MINE ") == theirs
     theirs.refresh_from_db()
     assert (theirs.price_max, theirs.active) == (9000, True)
 
