@@ -60,15 +60,24 @@ class Sender:
                 self.stats.failed += outbox.mark_failed(self.owner, ids, error.message)
             else:
                 log.info("temporary delivery failure to %s: %s", destination, error.message)
-                retrying, failed = outbox.mark_retry(self.owner, alerts, error.message)
-                self.stats.retrying += retrying
-                self.stats.failed += failed
+                self._retry(alerts, error.message)
+            return
+        except Exception as error:
+            # A bug in a transport must neither stop the sender nor loop forever on
+            # one alert: it backs off like a temporary failure and ends as failed.
+            log.exception("unexpected error delivering to %s", destination)
+            self._retry(alerts, f"unexpected error: {error!r}")
             return
         by_message: dict[str, list[int]] = defaultdict(list)
         for alert_id, message_id in delivered.items():
             by_message[message_id].append(alert_id)
         for message_id, ids in by_message.items():
             self.stats.sent += outbox.mark_sent(self.owner, ids, message_id)
+
+    def _retry(self, alerts: list[Alert], error: str) -> None:
+        retrying, failed = outbox.mark_retry(self.owner, alerts, error)
+        self.stats.retrying += retrying
+        self.stats.failed += failed
 
     def drain(self) -> SendStats:
         """Send until nothing is due."""

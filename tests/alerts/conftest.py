@@ -4,7 +4,7 @@ from collections.abc import Sequence
 
 import pytest
 
-from alerts.transports import Destination, Transport, TransportError
+from alerts.transports import Destination, Transport
 from scraping.ingest import ingest_listings
 from tests.builders import listing, make_filter, make_user
 
@@ -14,7 +14,7 @@ class FlakyTransport(Transport):
 
     name = "flaky"
 
-    def __init__(self, failures: list[TransportError] | None = None) -> None:
+    def __init__(self, failures: list[Exception] | None = None) -> None:
         self.failures = list(failures or [])
         self.delivered: list[tuple[Destination, list[int]]] = []
 

@@ -161,3 +161,17 @@ def test_a_clean_stop_gives_back_unsent_leases_without_counting_them(queued_aler
     assert outbox.release("stopping") == 2
     assert set(Alert.objects.values_list("attempts", "lease_owner")) == {(0, "")}
     assert len(outbox.claim_due("next", 10)) == 2
+
+
+@pytest.mark.django_db
+def test_a_transport_bug_backs_off_then_fails_without_stopping_the_sender(queued_alerts, settings):
+    settings.ALERTS_MAX_ATTEMPTS = 2
+    queued_alerts(1)
+    sender = Sender(FlakyTransport([RuntimeError("bug")] * 2))
+    sender.step()
+    alert = Alert.objects.get()
+    assert (alert.status, alert.last_error) == ("pending", "unexpected error: RuntimeError('bug')")
+    Alert.objects.update(next_attempt_at=timezone.now())
+    sender.step()
+    alert.refresh_from_db()
+    assert alert.status == "failed"
