@@ -2,6 +2,7 @@
 
 from django.contrib import admin, messages
 
+from alerts.formatting import format_price, market_label
 from alerts.models import Alert
 from alerts.outbox import requeue
 
@@ -27,7 +28,8 @@ class AlertAdmin(admin.ModelAdmin):
 
     @admin.display(description="listing")
     def listing_title(self, alert: Alert) -> str:
-        return alert.listing.title
+        listing = alert.listing
+        return f"{listing.title} · {format_price(listing.price)} · {market_label(listing.market)}"
 
     @admin.action(description="Requeue selected failed or skipped alerts")
     def requeue_selected(self, request, queryset) -> None:

@@ -6,6 +6,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 
+from alerts.formatting import format_price, market_label
 from filters.brands import BrandTable
 from filters.errors import ValidationFailed
 from filters.matching import bump_index_version
@@ -71,11 +72,11 @@ class FilterAdmin(MovesIndexVersion, admin.ModelAdmin):
     list_display = (
         "name",
         "owner",
-        "brands",
-        "keywords",
-        "price_min",
-        "price_max",
-        "markets",
+        "brand_list",
+        "keyword_list",
+        "excluded",
+        "price_range",
+        "market_list",
         "active",
         "updated_at",
     )
@@ -85,6 +86,28 @@ class FilterAdmin(MovesIndexVersion, admin.ModelAdmin):
     raw_id_fields = ("owner",)
     readonly_fields = ("created_at", "updated_at")
     actions = ["deactivate_selected"]
+
+    @admin.display(description="brands")
+    def brand_list(self, obj: Filter) -> str:
+        return ", ".join(obj.brands) or "any"
+
+    @admin.display(description="keywords")
+    def keyword_list(self, obj: Filter) -> str:
+        return ", ".join(obj.keywords) or "—"
+
+    @admin.display(description="excluded")
+    def excluded(self, obj: Filter) -> str:
+        return ", ".join(obj.exclude) or "—"
+
+    @admin.display(description="price")
+    def price_range(self, obj: Filter) -> str:
+        low = format_price(obj.price_min) if obj.price_min is not None else "any"
+        high = format_price(obj.price_max) if obj.price_max is not None else "any"
+        return f"{low} – {high}"
+
+    @admin.display(description="markets")
+    def market_list(self, obj: Filter) -> str:
+        return ", ".join(market_label(code) for code in obj.markets) or "all"
 
     @admin.action(description="Deactivate selected filters")
     def deactivate_selected(self, request, queryset) -> None:
