@@ -37,17 +37,7 @@ class MovesIndexVersion:
 class FilterAdminForm(forms.ModelForm):
     class Meta:
         model = Filter
-        fields = (
-            "owner",
-            "name",
-            "brands",
-            "keywords",
-            "exclude",
-            "price_min",
-            "price_max",
-            "markets",
-            "active",
-        )
+        fields = ("owner", *FIELDS)
 
     def clean(self):
         data = super().clean()

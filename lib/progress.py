@@ -10,6 +10,4 @@ from tqdm import tqdm
 
 def progress_bar(total: int | None, unit: str, stream: TextIO | None = None) -> tqdm:
     stream = stream or sys.stderr
-    return tqdm(
-        total=total, unit=unit, file=stream, disable=not stream.isatty(), dynamic_ncols=True
-    )
+    return tqdm(total=total, unit=unit, file=stream, disable=not stream.isatty())

@@ -10,14 +10,14 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.db import transaction
 
 from filters.brands import BrandTable
 from filters.errors import FieldError
 from filters.services import import_user_filters
-from lib.jsonl import LineError, count_lines, read_jsonl
-from lib.progress import progress_bar
+from lib.commands import JsonLinesCommand
+from lib.jsonl import LineError
 from users.services import get_or_create_discord_user, set_destination
 
 USER_FIELDS = {"discord_id", "username", "destination", "filters"}
@@ -33,29 +33,22 @@ def _destination(value: Any) -> tuple[str, str, str]:
     return value["kind"], value.get("channel_id", ""), value.get("guild_id", "")
 
 
-class Command(BaseCommand):
+class Command(JsonLinesCommand):
     help = "Import users and their filters from a JSON Lines file (one user a line)."
-
-    def add_arguments(self, parser) -> None:
-        parser.add_argument("file", help="JSON Lines, one user object a line")
+    line_help = "one user object a line"
+    unit = "user"
 
     def handle(self, *args, file: str, **options) -> None:
         started = time.perf_counter()
-        try:
-            total_lines = count_lines(file)
-        except OSError as error:
-            raise CommandError(f"can't read {file}: {error.strerror}") from None
         brands = BrandTable.load()
         errors: list[LineError] = []
         counts = {"users_new": 0, "created": 0, "updated": 0, "unchanged": 0, "read": 0}
-        with progress_bar(total_lines, "user") as bar:
-            for number, item in read_jsonl(file):
-                counts["read"] += 1
-                bar.update(1)
-                if isinstance(item, LineError):
-                    errors.append(item)
-                    continue
-                errors.extend(self._import_user(number, item, brands, counts))
+        for number, item in self.lines(file):
+            counts["read"] += 1
+            if isinstance(item, LineError):
+                errors.append(item)
+                continue
+            errors.extend(self._import_user(number, item, brands, counts))
         for error in errors:
             self.stderr.write(str(error))
         rejected_lines = len({e.line for e in errors})

@@ -4,29 +4,24 @@ from __future__ import annotations
 
 import time
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from filters.errors import ValidationFailed
-from lib.jsonl import LineError, count_lines, read_jsonl
-from lib.progress import progress_bar
+from lib.commands import JsonLinesCommand
+from lib.jsonl import LineError
 from scraping.ingest import IngestResult, ingest_listings
 from scraping.records import ListingRecord, parse_listing
 
 BATCH = 1000
 
 
-class Command(BaseCommand):
+class Command(JsonLinesCommand):
     help = "Import listings from a JSON Lines file; new ones are matched and their alerts queued."
-
-    def add_arguments(self, parser) -> None:
-        parser.add_argument("file", help="JSON Lines, one listing object a line")
+    line_help = "one listing object a line"
+    unit = "listing"
 
     def handle(self, *args, file: str, **options) -> None:
         started = time.perf_counter()
-        try:
-            total_lines = count_lines(file)
-        except OSError as error:
-            raise CommandError(f"can't read {file}: {error.strerror}") from None
         read = 0
         rejected: list[LineError] = []
         totals = IngestResult()
@@ -37,21 +32,19 @@ class Command(BaseCommand):
                 totals.add(ingest_listings(batch))
                 batch.clear()
 
-        with progress_bar(total_lines, "listing") as bar:
-            for number, item in read_jsonl(file):
-                read += 1
-                bar.update(1)
-                if isinstance(item, LineError):
-                    rejected.append(item)
-                    continue
-                try:
-                    batch.append(parse_listing(item))
-                except ValidationFailed as failed:
-                    rejected.extend(LineError(number, e.field, e.message) for e in failed.errors)
-                    continue
-                if len(batch) >= BATCH:
-                    flush()
-            flush()
+        for number, item in self.lines(file):
+            read += 1
+            if isinstance(item, LineError):
+                rejected.append(item)
+                continue
+            try:
+                batch.append(parse_listing(item))
+            except ValidationFailed as failed:
+                rejected.extend(LineError(number, e.field, e.message) for e in failed.errors)
+                continue
+            if len(batch) >= BATCH:
+                flush()
+        flush()
 
         for error in rejected:
             self.stderr.write(str(error))
