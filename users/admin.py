@@ -49,14 +49,17 @@ class UserAdmin(BaseUserAdmin):
         return user.filter_count
 
     def save_model(self, request, obj: User, form, change: bool) -> None:
-        # A ban or unban typed into the form goes through the same action as the buttons.
-        if change and "is_banned" in form.changed_data:
-            banned = obj.is_banned
-            obj.is_banned = not banned
-            super().save_model(request, obj, form, change)
-            ban_user(obj, obj.ban_reason) if banned else unban_user(obj)
-            return
+        # Ticking "banned" goes through the same service as the actions: the form
+        # saves everything else, then the service makes the ban and its effects.
+        ban_changed = change and "is_banned" in form.changed_data
+        wants_ban = obj.is_banned
+        if ban_changed:
+            obj.is_banned = not wants_ban
         super().save_model(request, obj, form, change)
+        if ban_changed and wants_ban:
+            ban_user(obj, obj.ban_reason)
+        elif ban_changed:
+            unban_user(obj)
 
     @admin.action(description="Ban selected users (stops all their alerts)")
     def ban_selected(self, request, queryset) -> None:

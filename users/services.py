@@ -9,6 +9,12 @@ from filters.errors import FieldError
 from filters.matching import bump_index_version
 from users.models import User
 
+SNOWFLAKE_LABELS = {
+    "discord_id": "The Discord user id",
+    "channel_id": "The channel id",
+    "guild_id": "The server id",
+}
+
 
 def clean_snowflake(field: str, value: object) -> str:
     """A Discord id: digits only, as text (JSON numbers lose precision past 2**53)."""
@@ -16,7 +22,8 @@ def clean_snowflake(field: str, value: object) -> str:
         str(value).strip() if isinstance(value, str | int) and not isinstance(value, bool) else ""
     )
     if not text.isdigit() or not 1 <= len(text) <= 20:
-        raise FieldError(field, f"{field} must be a Discord id made of digits, not {value!r}.")
+        label = SNOWFLAKE_LABELS.get(field, "A Discord id")
+        raise FieldError(field, f"{label} must be up to 20 digits, not {value!r}.")
     return text
 
 

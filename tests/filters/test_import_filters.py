@@ -92,21 +92,25 @@ def test_bad_input_is_reported_by_line_and_field_and_good_input_still_lands(tmp_
             {"name": "bad", "brands": ["Sacai"], "price_max": -5},
         ],
     }
+    no_channel = {**BOB, "discord_id": "6", "destination": {"kind": "channel", "guild_id": "7"}}
     rows = [
         ALICE,
         "{not json",
         {"discord_id": "abc", "filters": []},
         bad_filter,
         {"discord_id": "5", "colour": "red"},
+        no_channel,
     ]
     status, out, err = run_command("import_filters", str(write_jsonl(tmp_path / "u.jsonl", rows)))
     assert status == 1
     assert "line 2: not valid JSON" in err
-    assert "line 3: discord_id: discord_id must be a Discord id made of digits, not 'abc'." in err
+    assert "line 3: discord_id: The Discord user id must be up to 20 digits, not 'abc'." in err
     assert "line 4: filters[1].price_max: The maximum price can't be negative." in err
     assert "line 5: colour: is not a user field" in err
-    assert "read 5, new users 2, filters created 3" in out
-    assert "lines with errors 4" in out
+    assert "line 6: channel_id: The channel id must be up to 20 digits, not ''." in err
+    assert "read 6, new users 2, filters created 3" in out
+    assert "lines with errors 5" in out
+    assert not User.objects.filter(discord_id="6").exists()
     assert set(
         Filter.objects.filter(owner__discord_id=BOB["discord_id"]).values_list("name", flat=True)
     ) == {"ok"}

@@ -118,3 +118,31 @@ def test_only_staff_reach_the_admin(client):
     make_user("plain")
     response = client.get(reverse("admin:filters_filter_changelist"))
     assert response.status_code == 302 and "/admin/login/" in response["Location"]
+
+
+def form_data(client, url: str) -> dict:
+    """The admin change form's current values, as the browser would post them back."""
+    form = client.get(url).context["adminform"].form
+    data = {}
+    for name, field in form.fields.items():
+        value = form[name].value()
+        if field.disabled or value is None or value is False:
+            continue
+        data[name] = "on" if value is True else value
+    return data
+
+
+def test_ticking_banned_in_the_user_form_bans_through_the_same_service(admin_client):
+    spammer = make_user("spammer")
+    make_filter(spammer, brands=["Sacai"])
+    ingest_listings([listing("sacai knit")])
+    url = reverse("admin:users_user_change", args=[spammer.pk])
+    response = admin_client.post(
+        url, {**form_data(admin_client, url), "is_banned": "on", "ban_reason": "spam"}
+    )
+    assert response.status_code == 302
+    spammer.refresh_from_db()
+    assert (spammer.is_banned, spammer.ban_reason) == (True, "spam")
+    assert spammer.banned_at is not None
+    assert Alert.objects.get(user=spammer).status == "skipped"
+    assert ingest_listings([listing("sacai coat")]).alerts == 0
