@@ -21,17 +21,19 @@ class MovesIndexVersion:
     the index version. The admin saves a page and its inlines in one transaction,
     so the bump commits together with them."""
 
+    changes_brands = False
+
     def save_model(self, request, obj, form, change) -> None:
         super().save_model(request, obj, form, change)
-        bump_index_version()
+        bump_index_version(brands=self.changes_brands)
 
     def delete_model(self, request, obj) -> None:
         super().delete_model(request, obj)
-        bump_index_version()
+        bump_index_version(brands=self.changes_brands)
 
     def delete_queryset(self, request, queryset) -> None:
         super().delete_queryset(request, queryset)
-        bump_index_version()
+        bump_index_version(brands=self.changes_brands)
 
 
 class FilterAdminForm(forms.ModelForm):
@@ -133,6 +135,7 @@ class BrandAliasInline(admin.TabularInline):
 
 @admin.register(Brand)
 class BrandAdmin(MovesIndexVersion, admin.ModelAdmin):
+    changes_brands = True
     list_display = ("name", "alias_list")
     search_fields = ("name", "aliases__alias")
     inlines = [BrandAliasInline]
@@ -147,6 +150,7 @@ class BrandAdmin(MovesIndexVersion, admin.ModelAdmin):
 
 @admin.register(BrandAlias)
 class BrandAliasAdmin(MovesIndexVersion, admin.ModelAdmin):
+    changes_brands = True
     form = BrandAliasForm
     list_display = ("alias", "brand")
     search_fields = ("alias", "brand__name")
@@ -157,7 +161,7 @@ class BrandAliasAdmin(MovesIndexVersion, admin.ModelAdmin):
 class IndexVersionAdmin(admin.ModelAdmin):
     """Read-only: when the filter index last changed, for operators checking propagation."""
 
-    list_display = ("version", "changed_at")
+    list_display = ("version", "brands_version", "changed_at")
 
     def has_add_permission(self, request) -> bool:
         return False

@@ -94,6 +94,9 @@ class IndexVersion(models.Model):
     """
 
     version = models.BigIntegerField(default=0)
+    # Brand edits change how every filter reads, so they force a full rebuild
+    # where filter edits are patched in.
+    brands_version = models.BigIntegerField(default=0)
     changed_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:
