@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from filters.brands import BrandTable
 from filters.errors import Banned, FieldError, NotFound, QuotaExceeded, ValidationFailed
@@ -149,7 +150,10 @@ def delete_filter(actor: User, filter_id: int) -> None:
 def deactivate_filters(filter_ids: list[int]) -> int:
     """Moderation: switch filters off whoever owns them. Returns how many changed."""
     with transaction.atomic():
-        changed = Filter.objects.filter(pk__in=filter_ids, active=True).update(active=False)
+        # Bulk updates must set updated_at themselves: the index patcher finds edits by it.
+        changed = Filter.objects.filter(pk__in=filter_ids, active=True).update(
+            active=False, updated_at=timezone.now()
+        )
         if changed:
             bump_index_version()
     return changed
