@@ -1,0 +1,354 @@
+"""A local Discord REST API emulator that enforces Discord's documented limits strictly.
+
+For delivery tests and the delivery benchmark: the real sender talks HTTP to it
+exactly as to discord.com (`DISCORD_API_BASE`). It enforces what
+shared/discord-platform.md lists:
+- the global limit, 50 requests per second per token, over any sliding second;
+- per-channel message buckets (5 per 5 s), with X-RateLimit-* headers;
+- 429 bodies with `retry_after` (float) and `global`, and the Retry-After,
+  X-RateLimit-Global, X-RateLimit-Scope and Via headers;
+- message limits (content, embed count and sizes), answered with 400/50035;
+- `nonce` ≤ 25 characters and `enforce_nonce` de-duplication;
+- error codes 10003 (unknown channel), 50013 (missing permissions), 50007 and
+  50278 (DMs closed, no shared server), 40003 (opening DMs too fast);
+- a configurable latency per request.
+It records every message and counts responses by status and 429 scope, so tests
+assert what Discord would have shown and how politely it was asked.
+
+    python -m tests.emulators.discord --port 8089   # run it by hand
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import random
+import threading
+import time
+from collections import Counter, deque
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+GLOBAL_LIMIT = 50
+CHANNEL_LIMIT = 5
+CHANNEL_WINDOW = 5.0
+NONCE_WINDOW = 300.0
+LIMITS = {
+    "content": 2000,
+    "embeds": 10,
+    "total": 6000,
+    "title": 256,
+    "description": 4096,
+    "fields": 25,
+}
+FIELD_LIMITS = {"name": 256, "value": 1024, "footer": 2048, "author": 256}
+
+
+@dataclass
+class Channel:
+    id: str
+    guild_id: str | None = None
+    recipient_id: str | None = None
+    can_send: bool = True
+
+
+@dataclass
+class EmulatorConfig:
+    token: str = "test-token"
+    global_limit: int = GLOBAL_LIMIT
+    channel_limit: int = CHANNEL_LIMIT
+    channel_window: float = CHANNEL_WINDOW
+    latency: tuple[float, float] = (0.0, 0.0)
+    # Users whose DMs are closed (50007) or who share no server with the bot (50278).
+    closed_dm_users: set[str] = field(default_factory=set)
+    no_mutual_guild_users: set[str] = field(default_factory=set)
+    # New DM channels allowed per second before 40003.
+    dm_opens_per_second: int = 5
+
+
+class SlidingWindow:
+    """Timestamps of accepted requests within the last `window` seconds."""
+
+    def __init__(self, limit: int, window: float) -> None:
+        self.limit, self.window, self.times = limit, window, deque()
+
+    def _trim(self, now: float) -> None:
+        while self.times and self.times[0] <= now - self.window:
+            self.times.popleft()
+
+    def retry_after(self, now: float) -> float:
+        """0 when a request may pass now, else seconds until it may."""
+        self._trim(now)
+        if len(self.times) < self.limit:
+            return 0.0
+        return self.times[0] + self.window - now
+
+    def take(self, now: float) -> None:
+        self.times.append(now)
+
+    def remaining(self, now: float) -> int:
+        self._trim(now)
+        return self.limit - len(self.times)
+
+    def reset_after(self, now: float) -> float:
+        self._trim(now)
+        return self.times[0] + self.window - now if self.times else 0.0
+
+
+class DiscordEmulator:
+    def __init__(self, config: EmulatorConfig | None = None) -> None:
+        self.config = config or EmulatorConfig()
+        self.channels: dict[str, Channel] = {}
+        self.dm_of_user: dict[str, str] = {}
+        self.messages: list[dict[str, Any]] = []
+        self.statuses: Counter[int] = Counter()
+        self.rate_limited: Counter[str] = Counter()
+        self.error_codes: Counter[int] = Counter()
+        self.requests = 0
+        self.max_requests_in_a_second = 0
+        self._ids = itertools.count(1_100_000_000_000_000_000)
+        self._global = SlidingWindow(self.config.global_limit, 1.0)
+        self._accepted = deque()
+        self._buckets: dict[str, SlidingWindow] = {}
+        self._dm_opens = SlidingWindow(self.config.dm_opens_per_second, 1.0)
+        self._nonces: dict[tuple[str, str], tuple[float, dict]] = {}
+
+    # -- setup helpers for tests ------------------------------------------------
+    def add_channel(self, channel_id: str, guild_id: str = "1", can_send: bool = True) -> None:
+        self.channels[channel_id] = Channel(channel_id, guild_id=guild_id, can_send=can_send)
+
+    def messages_in(self, channel_id: str) -> list[dict[str, Any]]:
+        return [m for m in self.messages if m["channel_id"] == channel_id]
+
+    @property
+    def invalid_requests(self) -> int:
+        """401, 403 and 429 responses (shared-scope 429s excepted), as Cloudflare counts them."""
+        return (
+            self.statuses[401]
+            + self.statuses[403]
+            + self.statuses[429]
+            - self.rate_limited["shared"]
+        )
+
+    # -- the HTTP application -----------------------------------------------------
+    def app(self) -> web.Application:
+        app = web.Application(middlewares=[self._middleware])
+        app.router.add_get("/api/v10/users/@me", self._me)
+        app.router.add_post("/api/v10/users/@me/channels", self._open_dm)
+        app.router.add_post("/api/v10/channels/{channel_id}/messages", self._create_message)
+        return app
+
+    def _error(self, status: int, code: int, message: str, **extra: Any) -> web.Response:
+        self.error_codes[code] += 1
+        return web.json_response({"code": code, "message": message, **extra}, status=status)
+
+    def _too_many(
+        self, retry_after: float, scope: str, headers: dict[str, str] | None = None
+    ) -> web.Response:
+        self.rate_limited[scope] += 1
+        is_global = scope == "global"
+        body = {
+            "message": "You are being rate limited.",
+            "retry_after": round(retry_after, 3),
+            "global": is_global,
+        }
+        all_headers = {
+            "Retry-After": str(max(1, int(-(-retry_after // 1)))),
+            "X-RateLimit-Scope": scope,
+            **({"X-RateLimit-Global": "true"} if is_global else {}),
+            **(headers or {}),
+        }
+        return web.json_response(body, status=429, headers=all_headers)
+
+    @web.middleware
+    async def _middleware(self, request: web.Request, handler) -> web.StreamResponse:
+        low, high = self.config.latency
+        if high > 0:
+            await asyncio.sleep(random.uniform(low, high))
+        self.requests += 1
+        if request.headers.get("Authorization") != f"Bot {self.config.token}":
+            response = self._error(401, 0, "401: Unauthorized")
+        else:
+            now = time.monotonic()
+            wait = self._global.retry_after(now)
+            if wait > 0:
+                response = self._too_many(wait, "global")
+            else:
+                self._global.take(now)
+                self._accepted.append(now)
+                while self._accepted[0] <= now - 1.0:
+                    self._accepted.popleft()
+                self.max_requests_in_a_second = max(
+                    self.max_requests_in_a_second, len(self._accepted)
+                )
+                response = await handler(request)
+        response.headers["Via"] = "1.1 google"
+        self.statuses[response.status] += 1
+        return response
+
+    async def _me(self, request: web.Request) -> web.Response:
+        return web.json_response({"id": "1000", "username": "alerts-bot", "bot": True})
+
+    async def _open_dm(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        recipient = str(body.get("recipient_id", ""))
+        if recipient in self.dm_of_user:
+            return web.json_response({"id": self.dm_of_user[recipient], "type": 1})
+        now = time.monotonic()
+        if self._dm_opens.retry_after(now) > 0:
+            return self._error(400, 40003, "You are opening direct messages too fast.")
+        self._dm_opens.take(now)
+        channel_id = str(next(self._ids))
+        self.channels[channel_id] = Channel(channel_id, recipient_id=recipient)
+        self.dm_of_user[recipient] = channel_id
+        return web.json_response({"id": channel_id, "type": 1})
+
+    async def _create_message(self, request: web.Request) -> web.Response:
+        channel_id = request.match_info["channel_id"]
+        channel = self.channels.get(channel_id)
+        if channel is None:
+            return self._error(404, 10003, "Unknown Channel")
+        bucket = self._buckets.setdefault(
+            channel_id, SlidingWindow(self.config.channel_limit, self.config.channel_window)
+        )
+        now = time.monotonic()
+        wait = bucket.retry_after(now)
+        if wait > 0:
+            return self._too_many(wait, "user", self._bucket_headers(bucket, channel_id, now))
+        bucket.take(now)
+        headers = self._bucket_headers(bucket, channel_id, now)
+        if not channel.can_send:
+            return self._error(403, 50013, "Missing Permissions")
+        if channel.recipient_id in self.config.closed_dm_users:
+            return self._error(403, 50007, "Cannot send messages to this user")
+        if channel.recipient_id in self.config.no_mutual_guild_users:
+            return self._error(403, 50278, "You do not share a mutual guild with this user")
+        payload = await request.json()
+        problems = message_problems(payload)
+        if problems == {"content": "empty"}:
+            return self._error(400, 50006, "Cannot send an empty message")
+        if problems:
+            return self._error(400, 50035, "Invalid Form Body", errors=problems)
+        nonce = payload.get("nonce")
+        if payload.get("enforce_nonce") and nonce is not None:
+            seen = self._nonces.get((channel_id, str(nonce)))
+            if seen and now - seen[0] < NONCE_WINDOW:
+                return web.json_response(seen[1], headers=headers)
+        message = {
+            "id": str(next(self._ids)),
+            "channel_id": channel_id,
+            "content": payload.get("content", ""),
+            "embeds": payload.get("embeds", []),
+            "allowed_mentions": payload.get("allowed_mentions"),
+            "nonce": nonce,
+        }
+        self.messages.append(message)
+        if nonce is not None:
+            self._nonces[(channel_id, str(nonce))] = (now, message)
+        return web.json_response(message, headers=headers)
+
+    def _bucket_headers(self, bucket: SlidingWindow, channel_id: str, now: float) -> dict[str, str]:
+        reset_after = bucket.reset_after(now)
+        return {
+            "X-RateLimit-Limit": str(bucket.limit),
+            "X-RateLimit-Remaining": str(bucket.remaining(now)),
+            "X-RateLimit-Reset": f"{time.time() + reset_after:.3f}",
+            "X-RateLimit-Reset-After": f"{reset_after:.3f}",
+            "X-RateLimit-Bucket": f"messages-{channel_id}",
+        }
+
+
+def _embed_size(embed: dict[str, Any]) -> int:
+    size = len(embed.get("title", "")) + len(embed.get("description", ""))
+    size += sum(len(f.get("name", "")) + len(f.get("value", "")) for f in embed.get("fields", []))
+    size += len((embed.get("footer") or {}).get("text", "")) + len(
+        (embed.get("author") or {}).get("name", "")
+    )
+    return size
+
+
+def message_problems(payload: dict[str, Any]) -> dict[str, str]:
+    """What Discord would reject in a message body, keyed by field path; empty when valid."""
+    problems: dict[str, str] = {}
+    content = payload.get("content") or ""
+    embeds = payload.get("embeds") or []
+    if not content and not embeds:
+        return {"content": "empty"}
+    if len(content) > LIMITS["content"]:
+        problems["content"] = f"Must be {LIMITS['content']} or fewer in length."
+    if len(embeds) > LIMITS["embeds"]:
+        problems["embeds"] = f"Must be {LIMITS['embeds']} or fewer in length."
+    if sum(_embed_size(e) for e in embeds) > LIMITS["total"]:
+        problems["embeds.total"] = f"Embed size exceeds maximum size of {LIMITS['total']}"
+    for n, embed in enumerate(embeds):
+        for key in ("title", "description"):
+            if len(embed.get(key, "")) > LIMITS[key]:
+                problems[f"embeds.{n}.{key}"] = f"Must be {LIMITS[key]} or fewer in length."
+        if len(embed.get("fields", [])) > LIMITS["fields"]:
+            problems[f"embeds.{n}.fields"] = f"Must be {LIMITS['fields']} or fewer in length."
+        for m, item in enumerate(embed.get("fields", [])):
+            for key in ("name", "value"):
+                if len(item.get(key, "")) > FIELD_LIMITS[key]:
+                    problems[f"embeds.{n}.fields.{m}.{key}"] = (
+                        f"Must be {FIELD_LIMITS[key]} or fewer in length."
+                    )
+        if len((embed.get("footer") or {}).get("text", "")) > FIELD_LIMITS["footer"]:
+            problems[f"embeds.{n}.footer.text"] = "Must be 2048 or fewer in length."
+        if len((embed.get("author") or {}).get("name", "")) > FIELD_LIMITS["author"]:
+            problems[f"embeds.{n}.author.name"] = "Must be 256 or fewer in length."
+    nonce = payload.get("nonce")
+    if nonce is not None and len(str(nonce)) > 25:
+        problems["nonce"] = "Must be 25 or fewer in length."
+    return problems
+
+
+class RunningEmulator:
+    """The emulator served on 127.0.0.1 from a background thread, for synchronous tests."""
+
+    def __init__(self, emulator: DiscordEmulator, port: int = 0) -> None:
+        self.emulator = emulator
+        self._port = port
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+        self._runner: web.AppRunner | None = None
+        self.base_url = ""
+
+    def __enter__(self) -> RunningEmulator:
+        self._thread.start()
+        asyncio.run_coroutine_threadsafe(self._start(), self._loop).result(timeout=10)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(timeout=10)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=10)
+
+    async def _start(self) -> None:
+        self._runner = web.AppRunner(self.emulator.app(), access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", self._port)
+        await site.start()
+        port = self._runner.addresses[0][1]
+        self.base_url = f"http://127.0.0.1:{port}/api/v10"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Run the Discord API emulator on 127.0.0.1.")
+    parser.add_argument("--port", type=int, default=8089)
+    parser.add_argument("--token", default="test-token")
+    parser.add_argument(
+        "--channel", action="append", default=[], help="a guild channel id to create"
+    )
+    args = parser.parse_args()
+    emulator = DiscordEmulator(EmulatorConfig(token=args.token))
+    for channel_id in args.channel:
+        emulator.add_channel(channel_id)
+    print(f"Discord API emulator on http://127.0.0.1:{args.port}/api/v10 (token {args.token!r})")
+    web.run_app(emulator.app(), host="127.0.0.1", port=args.port, print=None)
+
+
+if __name__ == "__main__":
+    main()
