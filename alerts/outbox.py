@@ -17,17 +17,19 @@ from __future__ import annotations
 
 import random
 import uuid
+from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from alerts.models import Alert
 from filters.models import Filter
 
+BANNED = "The user is banned."
 BACKOFF_BASE_SECONDS = 5
 BACKOFF_MAX_SECONDS = 3600
 
@@ -115,7 +117,7 @@ def attach_filter_names(alerts: list[Alert]) -> None:
         ]
 
 
-def _held(owner: str, alert_ids) -> object:
+def _held(owner: str, alert_ids) -> QuerySet[Alert]:
     return Alert.objects.filter(
         id__in=list(alert_ids), lease_owner=owner, status=Alert.Status.PENDING
     )
@@ -144,6 +146,13 @@ def mark_failed(owner: str, alert_ids, error: str) -> int:
     )
 
 
+def skip_pending_of(user_id: int, reason: str) -> int:
+    """Skip every pending alert of a user, held by a sender or not (a ban)."""
+    return Alert.objects.filter(user_id=user_id, status=Alert.Status.PENDING).update(
+        status=Alert.Status.SKIPPED, last_error=reason, lease_owner="", lease_expires_at=None
+    )
+
+
 def backoff_seconds(attempts: int) -> float:
     """Exponential backoff with full jitter: up to 5 s, 10 s, 20 s, … capped at an hour."""
     ceiling = min(BACKOFF_MAX_SECONDS, BACKOFF_BASE_SECONDS * 2 ** max(0, attempts - 1))
@@ -156,13 +165,16 @@ def mark_retry(owner: str, alerts: list[Alert], error: str) -> tuple[int, int]:
     failed = mark_failed(
         owner, exhausted, f"gave up after {settings.ALERTS_MAX_ATTEMPTS} attempts: {error}"
     )
+    # Alerts claimed together share their attempt count: one update per count, not per alert.
+    by_attempts: dict[int, list[int]] = defaultdict(list)
+    for alert in alerts:
+        if alert.pk not in exhausted:
+            by_attempts[alert.attempts].append(alert.pk)
     retrying = 0
     now = timezone.now()
-    for alert in alerts:
-        if alert.pk in exhausted:
-            continue
-        retrying += _held(owner, [alert.pk]).update(
-            next_attempt_at=now + timedelta(seconds=backoff_seconds(alert.attempts)),
+    for attempts, ids in by_attempts.items():
+        retrying += _held(owner, ids).update(
+            next_attempt_at=now + timedelta(seconds=backoff_seconds(attempts)),
             last_error=error,
             lease_owner="",
             lease_expires_at=None,

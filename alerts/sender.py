@@ -39,13 +39,11 @@ class Sender:
         """Send one batch; return whether a full batch was claimed (more may be waiting)."""
         claimed = outbox.claim_due(self.owner, self.batch_size)
         by_destination: dict[Destination, list[Alert]] = defaultdict(list)
+        banned = [alert.pk for alert in claimed if alert.user.is_banned]
+        self.stats.skipped += outbox.mark_skipped(self.owner, banned, outbox.BANNED)
         for alert in claimed:
-            if alert.user.is_banned:
-                self.stats.skipped += outbox.mark_skipped(
-                    self.owner, [alert.pk], "The user is banned."
-                )
-                continue
-            by_destination[Destination.of(alert.user)].append(alert)
+            if not alert.user.is_banned:
+                by_destination[Destination.of(alert.user)].append(alert)
         for destination, alerts in by_destination.items():
             self._deliver(destination, alerts)
         return len(claimed) >= self.batch_size

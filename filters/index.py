@@ -112,7 +112,26 @@ class _Columns:
     markets: np.ndarray
 
 
-class FilterIndex:
+class MatchResults:
+    """What every index answers, given `matched()`: the filter ids and owners matching a listing."""
+
+    def matched(self, listing: ListingLike) -> tuple[np.ndarray, np.ndarray]:
+        raise NotImplementedError
+
+    def match(self, listing: ListingLike) -> list[int]:
+        """Ids of the filters the listing matches."""
+        return self.matched(listing)[0].tolist()
+
+    def match_by_owner(self, listing: ListingLike) -> dict[int, list[int]]:
+        """The matched filters' ids grouped by their owner: {user id: [filter id, …]}."""
+        filter_ids, owner_ids = self.matched(listing)
+        by_owner: dict[int, list[int]] = {}
+        for filter_id, owner in zip(filter_ids.tolist(), owner_ids.tolist(), strict=True):
+            by_owner.setdefault(owner, []).append(filter_id)
+        return by_owner
+
+
+class FilterIndex(MatchResults):
     """All matchable filters compiled for bulk matching. Build once, match many."""
 
     def __init__(
@@ -229,23 +248,8 @@ class FilterIndex:
         rows = self.match_rows(listing)
         return self.filter_ids[rows], self.owner_ids[rows]
 
-    def match(self, listing: ListingLike) -> list[int]:
-        """Ids of the filters the listing matches."""
-        return self.matched(listing)[0].tolist()
 
-    def match_by_owner(self, listing: ListingLike) -> dict[int, list[int]]:
-        """The matched filters' ids grouped by their owner: {user id: [filter id, …]}."""
-        return group_by_owner(*self.matched(listing))
-
-
-def group_by_owner(filter_ids: np.ndarray, owner_ids: np.ndarray) -> dict[int, list[int]]:
-    by_owner: dict[int, list[int]] = {}
-    for filter_id, owner in zip(filter_ids.tolist(), owner_ids.tolist(), strict=True):
-        by_owner.setdefault(owner, []).append(filter_id)
-    return by_owner
-
-
-class PatchedIndex:
+class PatchedIndex(MatchResults):
     """A base index with some of its filters switched off and an overlay of changed ones.
 
     Changing one filter then costs a small overlay, not a rebuild of every filter.
@@ -274,9 +278,3 @@ class PatchedIndex:
             np.concatenate([self.base.filter_ids[rows], self.overlay.filter_ids[extra]]),
             np.concatenate([self.base.owner_ids[rows], self.overlay.owner_ids[extra]]),
         )
-
-    def match(self, listing: ListingLike) -> list[int]:
-        return self.matched(listing)[0].tolist()
-
-    def match_by_owner(self, listing: ListingLike) -> dict[int, list[int]]:
-        return group_by_owner(*self.matched(listing))

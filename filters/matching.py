@@ -60,10 +60,6 @@ def index_stamp() -> Stamp:
     return Stamp(row.version, row.brands_version, row.changed_at)
 
 
-def index_version() -> int:
-    return index_stamp().version
-
-
 def bump_index_version(brands: bool = False) -> None:
     """Mark the index stale for every process; call inside the write's transaction.
 

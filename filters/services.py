@@ -27,18 +27,21 @@ def _check_not_banned(user: User) -> None:
         )
 
 
-def _duplicate_name(owner: User, name: str, exclude_id: int | None = None) -> FieldError | None:
+def _name_taken(name: str) -> ValidationFailed:
+    return ValidationFailed([FieldError("name", f"You already have a filter named “{name}”.")])
+
+
+def _check_name_free(owner: User, name: str, exclude_id: int | None = None) -> None:
     others = Filter.objects.owned_by(owner).filter(name__iexact=name)
     if exclude_id is not None:
         others = others.exclude(pk=exclude_id)
     if others.exists():
-        return FieldError("name", f"You already have a filter named “{name}”.")
-    return None
+        raise _name_taken(name)
 
 
-def _check_quota(owner: User, adding: int = 1) -> None:
+def _check_quota(owner: User) -> None:
     count = Filter.objects.owned_by(owner).count()
-    if count + adding > owner.filter_quota:
+    if count + 1 > owner.filter_quota:
         raise QuotaExceeded(
             f"You have {count} of your {owner.filter_quota} filters; delete one to make room for another."
         )
@@ -65,9 +68,7 @@ def _save_new(owner: User, values: Mapping[str, Any]) -> Filter:
             new = Filter.objects.create(owner=owner, **values)
             bump_index_version()
     except IntegrityError:
-        raise ValidationFailed(
-            [FieldError("name", f"You already have a filter named “{values['name']}”.")]
-        ) from None
+        raise _name_taken(values["name"]) from None
     return new
 
 
@@ -92,9 +93,7 @@ def _clean_new_filter(data: Mapping[str, Any], brands: BrandTable) -> dict[str, 
 def create_filter(owner: User, data: Mapping[str, Any], brands: BrandTable | None = None) -> Filter:
     _check_not_banned(owner)
     values = _clean_new_filter(data, brands or BrandTable.load())
-    duplicate = _duplicate_name(owner, values["name"])
-    if duplicate:
-        raise ValidationFailed([duplicate])
+    _check_name_free(owner, values["name"])
     _check_quota(owner)
     return _save_new(owner, values)
 
@@ -115,9 +114,7 @@ def _save_changes(existing: Filter, changed: list[str]) -> Filter:
             existing.save(update_fields=[*changed, "updated_at"])
             bump_index_version()
     except IntegrityError:
-        raise ValidationFailed(
-            [FieldError("name", f"You already have a filter named “{existing.name}”.")]
-        ) from None
+        raise _name_taken(existing.name) from None
     return existing
 
 
@@ -129,9 +126,7 @@ def update_filter(actor: User, filter_id: int, data: Mapping[str, Any]) -> Filte
     merged = {key: values.get(key, getattr(existing, key)) for key in FIELDS}
     check_whole_filter(merged)
     if "name" in values:
-        duplicate = _duplicate_name(actor, values["name"], exclude_id=existing.pk)
-        if duplicate:
-            raise ValidationFailed([duplicate])
+        _check_name_free(actor, values["name"], exclude_id=existing.pk)
     return _save_changes(existing, _apply(existing, values))
 
 

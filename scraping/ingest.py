@@ -9,7 +9,6 @@ neither, so a crash cannot leave a seen listing whose alerts were lost.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -43,13 +42,11 @@ class IngestResult:
     new: int = 0
     seen: int = 0
     alerts: int = 0
-    seconds: float = 0.0
 
     def add(self, other: IngestResult) -> None:
         self.new += other.new
         self.seen += other.seen
         self.alerts += other.alerts
-        self.seconds += other.seconds
 
 
 def _insert_new(records: Sequence[ListingRecord], now) -> dict[tuple[str, str], int]:
@@ -109,12 +106,8 @@ def queue_alerts(index: FilterIndex, listings: list[tuple[int, ListingRecord]], 
     )
 
 
-def ingest_listings(records: Sequence[ListingRecord], *, match: bool = True) -> IngestResult:
-    """Upsert a batch of listings, match the new ones and queue their alerts.
-
-    `match=False` stores without matching; benchmarks use it to price bare ingest.
-    """
-    started = time.perf_counter()
+def ingest_listings(records: Sequence[ListingRecord]) -> IngestResult:
+    """Upsert a batch of listings, match the new ones and queue their alerts."""
     unique = list({(r.market, r.external_id): r for r in records}.values())
     now = timezone.now()
     with transaction.atomic():
@@ -125,10 +118,5 @@ def ingest_listings(records: Sequence[ListingRecord], *, match: bool = True) -> 
             if (r.market, r.external_id) in inserted
         ]
         _refresh_seen([r for r in unique if (r.market, r.external_id) not in inserted])
-        alerts = queue_alerts(current_index(), new, now) if match and new else 0
-    return IngestResult(
-        new=len(new),
-        seen=len(unique) - len(new),
-        alerts=alerts,
-        seconds=time.perf_counter() - started,
-    )
+        alerts = queue_alerts(current_index(), new, now) if new else 0
+    return IngestResult(new=len(new), seen=len(unique) - len(new), alerts=alerts)

@@ -73,17 +73,12 @@ def set_destination(user: User, kind: str, channel_id: str = "", guild_id: str =
 
 def ban_user(user: User, reason: str = "") -> None:
     """Stop everything for the user: their filters leave the index, pending alerts are skipped."""
-    from alerts.models import Alert
+    from alerts import outbox
 
     with transaction.atomic():
         user.is_banned, user.banned_at, user.ban_reason = True, timezone.now(), reason[:200]
         user.save(update_fields=["is_banned", "banned_at", "ban_reason"])
-        Alert.objects.filter(user=user, status=Alert.Status.PENDING).update(
-            status=Alert.Status.SKIPPED,
-            last_error="The user is banned.",
-            lease_owner="",
-            lease_expires_at=None,
-        )
+        outbox.skip_pending_of(user.pk, outbox.BANNED)
         bump_index_version()
 
 
