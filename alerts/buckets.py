@@ -31,26 +31,36 @@ class RouteBuckets:
         self._lock = threading.Lock()
         self._clock = clock
 
+    def wait(self, route: str) -> float:
+        """Seconds before the route may take a request (0: now), without taking a unit."""
+        with self._lock:
+            bucket = self._buckets.get(route)
+            return self._wait(bucket, self._clock()) if bucket else 0.0
+
     def try_acquire(self, route: str) -> float:
         """Take a unit of the route's bucket; return 0, or the seconds to wait and try again."""
         with self._lock:
-            now = self._clock()
             bucket = self._buckets.setdefault(route, _Bucket())
-            if bucket.blocked_until > now:
-                return bucket.blocked_until - now
-            if bucket.remaining is None:
-                if bucket.in_flight:
-                    return 0.05  # the first answer will tell the limit
-            elif bucket.remaining <= 0:
-                if bucket.reset_at > now:
-                    return bucket.reset_at - now
+            wait = self._wait(bucket, self._clock())
+            if wait > 0:
+                return wait
+            if bucket.remaining is not None and bucket.remaining <= 0:
                 bucket.remaining = None  # refilled, but by how much is learned again
-                if bucket.in_flight:
-                    return 0.05
-            else:
+            elif bucket.remaining is not None:
                 bucket.remaining -= 1
             bucket.in_flight += 1
             return 0.0
+
+    @staticmethod
+    def _wait(bucket: _Bucket, now: float) -> float:
+        if bucket.blocked_until > now:
+            return bucket.blocked_until - now
+        if bucket.remaining is not None and bucket.remaining <= 0 and bucket.reset_at > now:
+            return bucket.reset_at - now
+        unknown = bucket.remaining is None or bucket.remaining <= 0
+        if unknown and bucket.in_flight:
+            return 0.05  # the first answer will tell the limit
+        return 0.0
 
     def release(
         self, route: str, status: int, headers: Mapping[str, str], retry_after: float | None = None

@@ -44,6 +44,13 @@ class Alert(models.Model):
     sent_at = models.DateTimeField(null=True, blank=True)
     message_id = models.CharField(max_length=64, blank=True, db_default="")
     last_error = models.TextField(blank=True, db_default="")
+    nonce = models.CharField(
+        max_length=25,
+        blank=True,
+        db_default="",
+        help_text="The nonce of the message carrying this alert, fixed before its first send "
+        "so a resend after a crash is recognised by Discord.",
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     objects = AlertQuerySet.as_manager()

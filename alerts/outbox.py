@@ -18,7 +18,7 @@ from __future__ import annotations
 import random
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -32,6 +32,7 @@ from filters.models import Filter
 BANNED = "The user is banned."
 BACKOFF_BASE_SECONDS = 5
 BACKOFF_MAX_SECONDS = 3600
+MAX_EXCLUDED_USERS = 500
 
 
 def enqueue(alerts: Iterable[tuple[int, int, list[int]]], now: datetime) -> int:
@@ -84,17 +85,30 @@ def new_lease_owner() -> str:
     return uuid.uuid4().hex
 
 
-def claim_due(owner: str, limit: int, lease_seconds: int | None = None) -> list[Alert]:
-    """Lease up to `limit` due alerts to `owner`, oldest first; return them with user and listing."""
+def claim_due(
+    owner: str,
+    limit: int,
+    lease_seconds: int | None = None,
+    exclude_users: Collection[int] = (),
+) -> list[Alert]:
+    """Lease up to `limit` due alerts to `owner`, oldest first, with the alerts that share a
+    message with them; return them with user and listing.
+
+    `exclude_users` are users the sender already holds alerts of: their newer alerts
+    wait for the next claim, so one busy user cannot fill every claim.
+    """
     now = timezone.now()
     lease = timedelta(seconds=lease_seconds or settings.ALERTS_LEASE_SECONDS)
     with transaction.atomic():
         due = Alert.objects.due(now).order_by("next_attempt_at", "id")
+        if exclude_users:
+            due = due.exclude(user_id__in=list(exclude_users)[:MAX_EXCLUDED_USERS])
         if connection.features.has_select_for_update_skip_locked:
             due = due.select_for_update(skip_locked=True)
         ids = list(due.values_list("id", flat=True)[:limit])
         if not ids:
             return []
+        ids += _rest_of_their_messages(ids, now)
         Alert.objects.due(now).filter(id__in=ids).update(
             lease_owner=owner, lease_expires_at=now + lease, attempts=F("attempts") + 1
         )
@@ -105,6 +119,21 @@ def claim_due(owner: str, limit: int, lease_seconds: int | None = None) -> list[
     )
     attach_filter_names(claimed)
     return claimed
+
+
+def _rest_of_their_messages(ids: list[int], now: datetime) -> list[int]:
+    """Due alerts packed in one message with the claimed ones (same nonce) but not claimed.
+
+    A message is only ever sent whole: were a part of it sent alone under the
+    message's nonce, Discord would answer the rest with that part's message.
+    """
+    nonces = set(Alert.objects.filter(id__in=ids).exclude(nonce="").values_list("nonce", flat=True))
+    if not nonces:
+        return []
+    rest = Alert.objects.due(now).filter(nonce__in=nonces).exclude(id__in=ids)
+    if connection.features.has_select_for_update_skip_locked:
+        rest = rest.select_for_update(skip_locked=True)
+    return list(rest.values_list("id", flat=True))
 
 
 def attach_filter_names(alerts: list[Alert]) -> None:
@@ -180,6 +209,30 @@ def mark_retry(owner: str, alerts: list[Alert], error: str) -> tuple[int, int]:
             lease_expires_at=None,
         )
     return retrying, failed
+
+
+def fix_nonce(alert_ids, nonce: str) -> int:
+    """Record the nonce of the message carrying these alerts, before it is first sent."""
+    return Alert.objects.filter(id__in=list(alert_ids)).exclude(nonce=nonce).update(nonce=nonce)
+
+
+def postpone(owner: str, alert_ids, until: datetime) -> int:
+    """Hold alerts until a later time (a digest) without counting the claim as an attempt."""
+    return _held(owner, alert_ids).update(
+        next_attempt_at=until, lease_owner="", lease_expires_at=None, attempts=F("attempts") - 1
+    )
+
+
+def reroute(owner: str, alert_ids) -> int:
+    """Give alerts back, due now and without counting the attempt, to be routed and
+    packed afresh (with a new nonce: they will be posted somewhere else)."""
+    return _held(owner, alert_ids).update(
+        next_attempt_at=timezone.now(),
+        nonce="",
+        lease_owner="",
+        lease_expires_at=None,
+        attempts=F("attempts") - 1,
+    )
 
 
 def release(owner: str) -> int:

@@ -29,6 +29,25 @@ return slot - now
 """
 
 
+PEEK_SCRIPT = """
+local now_parts = redis.call('TIME')
+local now = tonumber(now_parts[1]) * 1000000 + tonumber(now_parts[2])
+local next_free = tonumber(redis.call('GET', KEYS[1]) or '0')
+return math.max(0, next_free - now)
+"""
+
+BLOCK_SCRIPT = """
+local now_parts = redis.call('TIME')
+local now = tonumber(now_parts[1]) * 1000000 + tonumber(now_parts[2])
+local until_free = now + tonumber(ARGV[1])
+local next_free = tonumber(redis.call('GET', KEYS[1]) or '0')
+if until_free > next_free then
+  redis.call('SET', KEYS[1], until_free, 'PX', math.ceil(tonumber(ARGV[1]) / 1000) + 1000)
+end
+return 0
+"""
+
+
 class LocalBudget:
     """Send slots for one process."""
 
@@ -45,6 +64,16 @@ class LocalBudget:
             self._next_free = slot + self.interval
             return slot - now
 
+    def peek(self) -> float:
+        """Seconds until the next slot is free, without reserving it."""
+        with self._lock:
+            return max(0.0, self._next_free - time.monotonic())
+
+    def block(self, seconds: float) -> None:
+        """No slot before `seconds` from now (Discord said to wait)."""
+        with self._lock:
+            self._next_free = max(self._next_free, time.monotonic() + seconds)
+
 
 class RedisBudget:
     """Send slots shared through Redis by every process using the same key."""
@@ -56,6 +85,23 @@ class RedisBudget:
         self.key = key
         self._client = redis.Redis.from_url(redis_url)
         self._script = self._client.register_script(REDIS_SCRIPT)
+        self._peek = self._client.register_script(PEEK_SCRIPT)
+        self._block = self._client.register_script(BLOCK_SCRIPT)
 
     def reserve(self) -> float:
         return int(self._script(keys=[self.key], args=[self.interval_us])) / 1_000_000
+
+    def peek(self) -> float:
+        return int(self._peek(keys=[self.key])) / 1_000_000
+
+    def block(self, seconds: float) -> None:
+        self._block(keys=[self.key], args=[int(seconds * 1_000_000)])
+
+
+def make_budget(rate: float, name: str) -> LocalBudget | RedisBudget:
+    """The budget for `rate` requests/s: shared through Redis when REDIS_URL is set."""
+    from django.conf import settings
+
+    if settings.REDIS_URL:
+        return RedisBudget(settings.REDIS_URL, rate, key=f"discord:{name}")
+    return LocalBudget(rate)

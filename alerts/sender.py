@@ -1,18 +1,46 @@
-"""One sending step: claim due alerts, deliver them per destination, settle each outcome."""
+"""The sending loop: claim due alerts, route and pack them, dispatch the messages, settle each outcome.
+
+The outbox is the source of truth. A claim leases alerts to this sender; each
+message's nonce is written to its alerts before the message is first sent, so
+if the sender dies after Discord accepted a message, the next sender packs the
+same alerts under the same nonce and Discord answers with the message it
+already has instead of posting it again. An alert is marked sent only with the
+id of the message that carries it.
+
+Claims go on while the dispatcher holds fewer than a few batches, and skip
+users whose alerts are already held, so a user with hundreds of alerts shares
+the sender with everybody else. Database work runs in Django's sync thread;
+sending runs on the event loop, so neither waits for the other.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import threading
+import time
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import datetime
 
+from asgiref.sync import async_to_sync, sync_to_async
 from django.conf import settings
+from django.utils import timezone
 
 from alerts import outbox
+from alerts.batching import PlannedMessage, pack, pack_digest
+from alerts.dispatch import Dispatcher
+from alerts.embeds import AlertView
 from alerts.models import Alert
-from alerts.transports import Destination, Transport, TransportError
+from alerts.routing import Route, decide
+from alerts.transports import Outcome, Outgoing, Result, Transport
+from users.models import User
 
 log = logging.getLogger(__name__)
+
+PROGRESS_EVERY_SECONDS = 5.0
+HELD_BATCHES = 4
+STOP_GRACE_SECONDS = 10.0
 
 
 @dataclass
@@ -21,9 +49,21 @@ class SendStats:
     retrying: int = 0
     failed: int = 0
     skipped: int = 0
+    postponed: int = 0
+    messages: int = 0
 
     def summary(self) -> str:
-        return f"sent {self.sent}, retrying {self.retrying}, failed {self.failed}, skipped {self.skipped}"
+        return (
+            f"sent {self.sent}, retrying {self.retrying}, failed {self.failed}, "
+            f"skipped {self.skipped}"
+        )
+
+
+def channel_broken_notice(channel_id: str, error: str) -> str:
+    return (
+        f"⚠️ Your alerts could not be posted in <#{channel_id}> ({error}), so they come here "
+        "by direct message. Choose a channel again with /alerts channel once it is fixed."
+    )
 
 
 class Sender:
@@ -35,54 +75,190 @@ class Sender:
         self.owner = owner or outbox.new_lease_owner()
         self.stats = SendStats()
 
-    def step(self) -> bool:
-        """Send one batch; return whether a full batch was claimed (more may be waiting)."""
-        claimed = outbox.claim_due(self.owner, self.batch_size)
-        by_destination: dict[Destination, list[Alert]] = defaultdict(list)
-        banned = [alert.pk for alert in claimed if alert.user.is_banned]
-        self.stats.skipped += outbox.mark_skipped(self.owner, banned, outbox.BANNED)
-        for alert in claimed:
-            if not alert.user.is_banned:
-                by_destination[Destination.of(alert.user)].append(alert)
-        for destination, alerts in by_destination.items():
-            self._deliver(destination, alerts)
-        return len(claimed) >= self.batch_size
-
-    def _deliver(self, destination: Destination, alerts: list[Alert]) -> None:
-        try:
-            delivered = self.transport.deliver(destination, alerts)
-        except TransportError as error:
-            ids = [a.pk for a in alerts]
-            if error.permanent:
-                log.warning("permanent delivery failure to %s: %s", destination, error.message)
-                self.stats.failed += outbox.mark_failed(self.owner, ids, error.message)
-            else:
-                log.info("temporary delivery failure to %s: %s", destination, error.message)
-                self._retry(alerts, error.message)
-            return
-        except Exception as error:
-            # A bug in a transport must neither stop the sender nor loop forever on
-            # one alert: it backs off like a temporary failure and ends as failed.
-            log.exception("unexpected error delivering to %s", destination)
-            self._retry(alerts, f"unexpected error: {error!r}")
-            return
-        by_message: dict[str, list[int]] = defaultdict(list)
-        for alert_id, message_id in delivered.items():
-            by_message[message_id].append(alert_id)
-        for message_id, ids in by_message.items():
-            self.stats.sent += outbox.mark_sent(self.owner, ids, message_id)
-
-    def _retry(self, alerts: list[Alert], error: str) -> None:
-        retrying, failed = outbox.mark_retry(self.owner, alerts, error)
-        self.stats.retrying += retrying
-        self.stats.failed += failed
-
+    # -- running ------------------------------------------------------------------
     def drain(self) -> SendStats:
-        """Send until nothing is due."""
-        while self.step():
-            pass
+        """Send everything due now, then return."""
+        return self.run(threading.Event(), drain=True)
+
+    def run(
+        self, stopping: threading.Event, drain: bool = False, idle: float | None = None
+    ) -> SendStats:
+        """Send until `stopping` is set (or, with `drain`, until nothing is due).
+
+        Runs the event loop under async_to_sync, so database calls happen in the
+        calling thread, inside its transaction if it has one.
+        """
+        idle = settings.ALERTS_IDLE_SECONDS if idle is None else idle
+        async_to_sync(self._run)(stopping, drain, idle)
         return self.stats
 
-    def stop(self) -> None:
-        outbox.release(self.owner)
-        self.transport.close()
+    async def _run(self, stopping: threading.Event, drain: bool, idle: float) -> None:
+        db = sync_to_async
+        await self.transport.start()
+        dispatcher = Dispatcher(
+            self.transport, self._settle, self._remember_dm, self.transport.concurrency
+        )
+        reporter = ProgressReporter(self)
+        try:
+            while not stopping.is_set():
+                more = False
+                if dispatcher.held_alerts < HELD_BATCHES * self.batch_size:
+                    claimed, messages = await db(self._claim_and_plan)(dispatcher.held_user_ids())
+                    for outgoing in messages:
+                        dispatcher.add(outgoing)
+                    more = claimed >= self.batch_size
+                await reporter.maybe_report()
+                if more:
+                    await asyncio.sleep(0)
+                elif not dispatcher.idle:
+                    await dispatcher.wait_for_progress(min(idle, 0.5))
+                elif drain:
+                    break
+                else:
+                    await asyncio.get_running_loop().run_in_executor(None, stopping.wait, idle)
+        finally:
+            await dispatcher.close(STOP_GRACE_SECONDS)
+            await db(outbox.release)(self.owner)
+            await self.transport.close()
+            await reporter.maybe_report(force=True)
+
+    # -- claiming and planning (database thread) ------------------------------------
+    def _claim_and_plan(self, busy_users: set[int]) -> tuple[int, list[Outgoing]]:
+        claimed = outbox.claim_due(self.owner, self.batch_size, exclude_users=busy_users)
+        now = timezone.now()
+        routes: dict[Route, list[tuple[Alert, bool]]] = defaultdict(list)
+        skipped: dict[str, list[int]] = defaultdict(list)
+        postponed: dict[datetime, list[int]] = defaultdict(list)
+        for alert in claimed:
+            decision = decide(alert, now)
+            if decision.skip_reason:
+                skipped[decision.skip_reason].append(alert.pk)
+            elif decision.wait_until:
+                postponed[decision.wait_until].append(alert.pk)
+            else:
+                routes[decision.route].append((alert, decision.digest))
+        for reason, ids in skipped.items():
+            self.stats.skipped += outbox.mark_skipped(self.owner, ids, reason)
+        for until, ids in postponed.items():
+            self.stats.postponed += outbox.postpone(self.owner, ids, until)
+        messages = []
+        for route, items in routes.items():
+            messages += self._plan_route(route, items)
+        return len(claimed), messages
+
+    def _plan_route(self, route: Route, items: list[tuple[Alert, bool]]) -> list[Outgoing]:
+        """Pack a route's alerts; alerts packed before (a crash, a retry) keep their message's nonce."""
+        groups: dict[tuple[str, bool], list[Alert]] = defaultdict(list)
+        for alert, digest in items:
+            groups[(alert.nonce, digest)].append(alert)
+        by_id = {alert.pk: alert for alert, _ in items}
+        planned: list[PlannedMessage] = []
+        for (nonce, digest), alerts in groups.items():
+            views = [(a.pk, AlertView.of(a, mention=not route.is_dm)) for a in alerts]
+            messages = (pack_digest if digest else pack)(views)
+            if nonce:
+                messages[0].nonce = nonce
+            planned += messages
+        first_user = items[0][0].user
+        if route.is_dm and first_user.delivery_notice:
+            planned[0].notice = first_user.delivery_notice
+        result = []
+        for message in planned:
+            nonce = message.nonce or message.payload()["nonce"]
+            outbox.fix_nonce(message.alert_ids, nonce)
+            message.nonce = nonce
+            result.append(
+                Outgoing(
+                    route=route,
+                    message=message,
+                    alerts=[by_id[pk] for pk in message.alert_ids],
+                    channel_id=first_user.dm_channel_id if route.is_dm else route.key,
+                    recipient_id=first_user.discord_id or "" if route.is_dm else "",
+                    notice_user_id=first_user.pk if message.notice else None,
+                )
+            )
+        return result
+
+    # -- settling (called by the dispatcher) ---------------------------------------
+    async def _remember_dm(self, route: Route, channel_id: str) -> None:
+        await sync_to_async(User.objects.filter(pk=int(route.key)).update)(dm_channel_id=channel_id)
+
+    async def _settle(self, outgoing: Outgoing, outcome: Outcome, dropped: list[Outgoing]) -> None:
+        await sync_to_async(self._settle_now)(outgoing, outcome, dropped)
+
+    def _settle_now(self, outgoing: Outgoing, outcome: Outcome, dropped: list[Outgoing]) -> None:
+        ids = outgoing.alert_ids
+        stats = self.stats
+        match outcome.result:
+            case Result.SENT:
+                stats.messages += 1
+                stats.sent += outbox.mark_sent(self.owner, ids, outcome.message_id)
+                if outgoing.notice_user_id:
+                    User.objects.filter(
+                        pk=outgoing.notice_user_id, delivery_notice=outgoing.message.notice
+                    ).update(delivery_notice="")
+            case Result.RETRY:
+                log.info("temporary failure sending to %s: %s", outgoing.route, outcome.error)
+                retrying, failed = outbox.mark_retry(self.owner, outgoing.alerts, outcome.error)
+                stats.retrying += retrying
+                stats.failed += failed
+            case Result.INVALID:
+                log.error(
+                    "Discord rejected our message to %s: %s; payload: %s",
+                    outgoing.route,
+                    outcome.error,
+                    outgoing.message.payload(),
+                )
+                stats.failed += outbox.mark_failed(self.owner, ids, outcome.error)
+            case Result.FAILED:
+                log.warning("permanent failure sending to %s: %s", outgoing.route, outcome.error)
+                stats.failed += outbox.mark_failed(self.owner, ids, outcome.error)
+            case Result.DM_UNREACHABLE:
+                user_id = int(outgoing.route.key)
+                log.warning("DMs of user %s are unreachable: %s", user_id, outcome.error)
+                User.objects.filter(pk=user_id).update(dm_unreachable_reason=outcome.error[:200])
+                reason = f"Direct messages are unreachable: {outcome.error}"
+                stats.skipped += outbox.skip_pending_of(user_id, reason)
+            case Result.CHANNEL_BROKEN:
+                channel_id = outgoing.route.key
+                log.warning("channel %s is broken: %s", channel_id, outcome.error)
+                User.objects.filter(
+                    destination_kind=User.Destination.CHANNEL,
+                    destination_channel_id=channel_id,
+                    channel_broken_reason="",
+                ).update(
+                    channel_broken_reason=outcome.error[:200],
+                    delivery_notice=channel_broken_notice(channel_id, outcome.error),
+                )
+                held = ids + [pk for o in dropped for pk in o.alert_ids]
+                outbox.reroute(self.owner, held)
+
+
+class ProgressReporter:
+    """Logs a line every few seconds while the sender is busy, and a summary at the end."""
+
+    def __init__(self, sender: Sender) -> None:
+        self.sender = sender
+        self.started = self.last_time = time.monotonic()
+        self.last_requests = 0
+        self.last_line = ""
+
+    async def maybe_report(self, force: bool = False) -> None:
+        now = time.monotonic()
+        if not force and now - self.last_time < PROGRESS_EVERY_SECONDS:
+            return
+        counters = self.sender.transport.counters
+        since, before = (self.started, 0) if force else (self.last_time, self.last_requests)
+        rate = (counters.requests - before) / max(now - since, 1e-9)
+        pending = await sync_to_async(Alert.objects.filter(status=Alert.Status.PENDING).count)()
+        limited = ", ".join(f"{n} {scope}" for scope, n in sorted(counters.rate_limited.items()))
+        line = (
+            f"{self.sender.stats.summary()}, pending {pending}, "
+            f"{rate:.1f} requests/s, 429s: {limited or 'none'}"
+        )
+        if force:
+            elapsed = now - self.started
+            log.info("finished after %.1fs: %s, %d requests", elapsed, line, counters.requests)
+        elif counters.requests != self.last_requests or line != self.last_line:
+            log.info(line)
+        self.last_time, self.last_requests, self.last_line = now, counters.requests, line

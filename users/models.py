@@ -16,6 +16,11 @@ class User(AbstractUser):
         DM = "dm", "Direct message"
         CHANNEL = "channel", "Server channel"
 
+    class Digest(models.TextChoices):
+        INSTANT = "instant", "Instant"
+        HOURLY = "hourly", "Hourly digest"
+        DAILY = "daily", "Daily digest"
+
     discord_id = models.CharField(max_length=32, unique=True, null=True, blank=True)
     destination_kind = models.CharField(
         "alert destination", max_length=16, choices=Destination.choices, default=Destination.DM
@@ -30,6 +35,31 @@ class User(AbstractUser):
     banned_at = models.DateTimeField(null=True, blank=True)
     ban_reason = models.CharField(max_length=200, blank=True)
     filter_quota = models.PositiveIntegerField(default=default_filter_quota)
+
+    # Delivery state, kept by the sender: the DM channel is opened once and remembered;
+    # a closed DM or a broken channel stops the requests until the user changes something.
+    dm_channel_id = models.CharField("DM channel id", max_length=32, blank=True)
+    dm_unreachable_reason = models.CharField(
+        "DM unreachable",
+        max_length=200,
+        blank=True,
+        help_text="Why direct messages to the user fail; their DM alerts are skipped while set.",
+    )
+    channel_broken_reason = models.CharField(
+        "channel broken",
+        max_length=200,
+        blank=True,
+        help_text="Why the chosen channel fails; alerts go to the user's DM while set.",
+    )
+    delivery_notice = models.CharField(
+        max_length=500, blank=True, help_text="A one-time note sent with the next DM alert."
+    )
+    muted_until = models.DateTimeField(
+        null=True, blank=True, help_text="No alerts are sent (they are skipped) until then."
+    )
+    digest = models.CharField(
+        "alert timing", max_length=16, choices=Digest.choices, default=Digest.INSTANT
+    )
 
     objects = UserManager()
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.db import transaction
 from django.utils import timezone
 
@@ -51,6 +53,11 @@ def get_or_create_discord_user(discord_id: str, username: str = "") -> tuple[Use
 
 
 def set_destination(user: User, kind: str, channel_id: str = "", guild_id: str = "") -> User:
+    """Route the user's alerts to their DM or a channel.
+
+    Choosing a destination, even the same one again, also clears what delivery
+    learned about the old one (DMs closed, channel broken): the user says "try again".
+    """
     if kind == User.Destination.DM:
         channel_id = guild_id = ""
     elif kind == User.Destination.CHANNEL:
@@ -58,16 +65,41 @@ def set_destination(user: User, kind: str, channel_id: str = "", guild_id: str =
         guild_id = clean_snowflake("guild_id", guild_id)
     else:
         raise FieldError("destination", f"The destination must be “dm” or “channel”, not {kind!r}.")
-    current = (user.destination_kind, user.destination_channel_id, user.destination_guild_id)
-    if current != (kind, channel_id, guild_id):
-        user.destination_kind, user.destination_channel_id, user.destination_guild_id = (
-            kind,
-            channel_id,
-            guild_id,
-        )
-        user.save(
-            update_fields=["destination_kind", "destination_channel_id", "destination_guild_id"]
-        )
+    user.destination_kind, user.destination_channel_id, user.destination_guild_id = (
+        kind,
+        channel_id,
+        guild_id,
+    )
+    user.dm_unreachable_reason = user.channel_broken_reason = user.delivery_notice = ""
+    user.save(
+        update_fields=[
+            "destination_kind",
+            "destination_channel_id",
+            "destination_guild_id",
+            "dm_unreachable_reason",
+            "channel_broken_reason",
+            "delivery_notice",
+        ]
+    )
+    return user
+
+
+def mute_alerts(user: User, until: datetime | None) -> User:
+    """Skip the user's alerts until `until` (None: unmute)."""
+    if until is not None and until <= timezone.now():
+        raise FieldError("duration", "The mute must end in the future.")
+    user.muted_until = until
+    user.save(update_fields=["muted_until"])
+    return user
+
+
+def set_digest(user: User, digest: str) -> User:
+    """Send alerts at once (instant) or collected once an hour or once a day."""
+    if digest not in User.Digest.values:
+        choices = ", ".join(User.Digest.values)
+        raise FieldError("digest", f"The digest must be one of {choices}, not {digest!r}.")
+    user.digest = digest
+    user.save(update_fields=["digest"])
     return user
 
 

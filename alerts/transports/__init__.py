@@ -5,19 +5,18 @@ from __future__ import annotations
 from typing import TextIO
 
 from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
 
-from alerts.transports.base import Destination, Transport, TransportError
+from alerts.transports.base import Outcome, Outgoing, Result, Transport
 
-__all__ = ["Destination", "Transport", "TransportError", "get_transport"]
+__all__ = ["Outcome", "Outgoing", "Result", "Transport", "get_transport"]
 
 
 def get_transport(console: TextIO | None = None) -> Transport:
     """The Discord transport when a bot token is set, else the console (printing to `console`)."""
     if settings.DISCORD_BOT_TOKEN:
-        raise ImproperlyConfigured(
-            "DISCORD_BOT_TOKEN is set but this build delivers to the console only; unset it to run."
-        )
+        from alerts.transports.discord import DiscordTransport
+
+        return DiscordTransport()
     from alerts.transports.console import ConsoleTransport
 
     return ConsoleTransport(console)

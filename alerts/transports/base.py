@@ -1,49 +1,75 @@
-"""The interface every delivery transport implements, and its two kinds of failure."""
+"""The interface every delivery transport implements: send one planned message, say how it went."""
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
+from enum import Enum
 
+from alerts.batching import PlannedMessage
 from alerts.models import Alert
+from alerts.routing import Route
 
 
-class TransportError(Exception):
-    """Delivery failed. `permanent` errors are not retried; temporary ones back off and retry."""
+@dataclass
+class Outgoing:
+    """One message on its way: where it goes and the alerts it carries."""
 
-    def __init__(self, message: str, *, permanent: bool = False) -> None:
-        super().__init__(message)
-        self.message = message
-        self.permanent = permanent
+    route: Route
+    message: PlannedMessage
+    alerts: list[Alert]
+    channel_id: str = ""  # empty for a DM whose channel is not opened yet
+    recipient_id: str = ""  # the Discord user id a DM goes to
+    notice_user_id: int | None = None  # whose one-time notice the message carries
+
+    @property
+    def alert_ids(self) -> list[int]:
+        return [alert.pk for alert in self.alerts]
 
 
-@dataclass(frozen=True)
-class Destination:
-    """Where a user's alerts go: their DM, or a channel of a server."""
+class Result(Enum):
+    SENT = "sent"
+    RATE_LIMITED = "rate limited"  # not an outcome: the message waits and goes again
+    RETRY = "retry"  # temporary failure: back off in the outbox
+    FAILED = "failed"  # permanent failure of this message
+    INVALID = "invalid"  # Discord rejected our payload (a bug): fail it, log it
+    DM_UNREACHABLE = "dm unreachable"  # the user's DMs are closed: skip their DM alerts
+    CHANNEL_BROKEN = "channel broken"  # channel gone or no permission: use the users' DMs
 
-    kind: str
-    channel_id: str = ""
-    guild_id: str = ""
 
-    @classmethod
-    def of(cls, user) -> Destination:
-        if user.destination_kind == "channel":
-            return cls("channel", user.destination_channel_id, user.destination_guild_id)
-        return cls("dm", f"user:{user.pk}")
+@dataclass
+class Outcome:
+    result: Result
+    message_id: str = ""
+    error: str = ""
+    retry_after: float = 0.0
+    opened_channel_id: str = ""  # a DM channel opened on the way, to remember
+
+
+@dataclass
+class TransportCounters:
+    requests: int = 0
+    rate_limited: Counter[str] = field(default_factory=Counter)  # 429s by scope
 
 
 class Transport(ABC):
     name: str = "transport"
+    concurrency: int = 1
+
+    def __init__(self) -> None:
+        self.counters = TransportCounters()
+
+    async def start(self) -> None:  # noqa: B027 - optional hook
+        """Open connections; called once before the first send."""
+
+    async def close(self) -> None:  # noqa: B027 - optional hook
+        """Release connections; called once when the sender stops."""
+
+    def wait_for(self, outgoing: Outgoing) -> float:
+        """Seconds before `outgoing` may be sent without being rate limited (0: now)."""
+        return 0.0
 
     @abstractmethod
-    def deliver(self, destination: Destination, alerts: Sequence[Alert]) -> dict[int, str]:
-        """Send the alerts (same destination) and return {alert id: delivered message id}.
-
-        Alerts missing from the result were not sent and stay pending. Raise
-        TransportError when the whole delivery failed.
-        """
-
-    def close(self) -> None:
-        """Release connections; called once when the sender stops."""
-        return None
+    async def send(self, outgoing: Outgoing) -> Outcome:
+        """Send one message. Never raises for a delivery problem: the outcome says it."""

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
 from typing import TextIO
 
 from alerts.formatting import format_price, market_label
 from alerts.models import Alert
-from alerts.transports.base import Destination, Transport
+from alerts.transports.base import Outcome, Outgoing, Result, Transport
 
 
 def render(alert: Alert) -> str:
@@ -27,10 +26,14 @@ class ConsoleTransport(Transport):
     name = "console"
 
     def __init__(self, stream: TextIO | None = None) -> None:
+        super().__init__()
         self.stream = stream or sys.stdout
 
-    def deliver(self, destination: Destination, alerts: Sequence[Alert]) -> dict[int, str]:
-        for alert in alerts:
+    async def send(self, outgoing: Outgoing) -> Outcome:
+        if outgoing.message.notice:
+            self.stream.write(f"── note: {outgoing.message.notice}\n")
+        for alert in outgoing.alerts:
             self.stream.write(render(alert) + "\n\n")
         self.stream.flush()
-        return {alert.pk: f"console-{alert.pk}" for alert in alerts}
+        self.counters.requests += 1
+        return Outcome(Result.SENT, message_id=f"console-{outgoing.alerts[0].pk}")

@@ -9,6 +9,7 @@ import time
 import pytest
 
 from alerts.models import Alert
+from users.models import User
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
@@ -89,3 +90,87 @@ def test_sigkill_at_any_moment_loses_nothing_and_settles_each_alert_once(queued_
     assert set(printed) == set(Alert.objects.values_list("listing__url", flat=True))
     # The console cannot take a message back: only a batch in flight at a kill may print twice.
     assert len(printed) - len(set(printed)) <= 3 * 10
+
+
+def discord_env(emulator, **extra: str) -> dict[str, str]:
+    return {
+        "DISCORD_BOT_TOKEN": emulator.config.token,
+        "DISCORD_API_BASE": emulator.base_url,
+        "DISCORD_DM_OPENS_PER_SECOND": "4",
+        **extra,
+    }
+
+
+def fans_with_alerts(emulator, users: int, alerts_each: int, cold: int = 0) -> None:
+    """Users with a Sacai filter and as many alerts each; the last `cold` have no DM channel yet."""
+    from scraping.ingest import ingest_listings
+    from tests.alerts.conftest import open_dm
+    from tests.builders import listing, make_filter, make_user
+
+    for n in range(users):
+        user = make_user()
+        make_filter(user, brands=["Sacai"])
+        if n < users - cold:
+            open_dm(emulator, user)
+    ingest_listings([listing(f"sacai item {n}") for n in range(alerts_each)])
+
+
+def assert_each_alert_posted_exactly_once(emulator) -> None:
+    from collections import Counter
+
+    posted = Counter(
+        (message["channel_id"], embed["url"])
+        for message in emulator.messages
+        for embed in message["embeds"]
+    )
+    expected = Counter(
+        (user.dm_channel_id, url)
+        for user_id, url in Alert.objects.values_list("user_id", "listing__url")
+        for user in [User.objects.get(pk=user_id)]
+    )
+    assert posted == expected
+    message_ids = {m["id"] for m in emulator.messages}
+    assert set(Alert.objects.values_list("status", flat=True)) == {"sent"}
+    assert set(Alert.objects.values_list("message_id", flat=True)) <= message_ids
+
+
+def test_sigkill_during_discord_delivery_ends_with_every_alert_posted_exactly_once(
+    discord, manage_py
+):
+    emulator = discord(latency=(0.05, 0.15), channel_window=1.0)
+    fans_with_alerts(emulator, users=35, alerts_each=25, cold=5)  # 5 DMs opened on the way
+    env = discord_env(
+        emulator,
+        DISCORD_REQUESTS_PER_SECOND="15",
+        ALERTS_LEASE_SECONDS="2",
+        ALERTS_BATCH_SIZE="40",
+    )
+    for pause in (1.3, 0.7, 1.9):
+        sender = manage_py("sendalerts", env=env)
+        time.sleep(pause)
+        sender.send_signal(signal.SIGKILL)
+        sender.communicate(timeout=15)
+    assert Alert.objects.filter(status="pending").exists()  # the kills came mid-delivery
+    time.sleep(2.2)  # the killed senders' leases expire
+    finisher = manage_py("sendalerts", "--drain", env=env)
+    _, err = finisher.communicate(timeout=120)
+    assert finisher.returncode == 0, err
+    assert Alert.objects.count() == 35 * 25
+    assert_each_alert_posted_exactly_once(emulator)
+
+
+def test_two_senders_share_one_redis_budget_and_stay_under_discords_global_limit(
+    discord, manage_py, redis_url
+):
+    emulator = discord(latency=(0.02, 0.06))
+    fans_with_alerts(emulator, users=400, alerts_each=1)
+    env = discord_env(emulator, REDIS_URL=redis_url, ALERTS_BATCH_SIZE="20")
+    senders = [manage_py("sendalerts", "--drain", env=env) for _ in range(2)]
+    outputs = [sender.communicate(timeout=120) for sender in senders]
+    for sender, (out, err) in zip(senders, outputs, strict=True):
+        assert sender.returncode == 0, err
+        sent = int(re.search(r"sendalerts done: sent (\d+)", out).group(1))
+        assert sent > 50  # both took a real share of the work
+    assert emulator.rate_limited["global"] == 0
+    assert emulator.max_requests_in_a_second <= 50
+    assert_each_alert_posted_exactly_once(emulator)

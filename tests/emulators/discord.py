@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import itertools
+import json
 import random
 import threading
 import time
@@ -67,6 +68,10 @@ class EmulatorConfig:
     no_mutual_guild_users: set[str] = field(default_factory=set)
     # New DM channels allowed per second before 40003.
     dm_opens_per_second: int = 5
+    # Channels whose messages are answered 400/50035, as if our payload were wrong.
+    invalid_form_channels: set[str] = field(default_factory=set)
+    # How many message posts to answer with 502 before accepting again.
+    failing_message_posts: int = 0
 
 
 class SlidingWindow:
@@ -115,10 +120,20 @@ class DiscordEmulator:
         self._buckets: dict[str, SlidingWindow] = {}
         self._dm_opens = SlidingWindow(self.config.dm_opens_per_second, 1.0)
         self._nonces: dict[tuple[str, str], tuple[float, dict]] = {}
+        # A message refused with 429 must not come back (same nonce) before its retry_after.
+        self._not_before: dict[str, float] = {}
+        self.early_retries = 0
 
     # -- setup helpers for tests ------------------------------------------------
     def add_channel(self, channel_id: str, guild_id: str = "1", can_send: bool = True) -> None:
         self.channels[channel_id] = Channel(channel_id, guild_id=guild_id, can_send=can_send)
+
+    def add_dm(self, user_id: str) -> str:
+        """An already opened DM channel with the user; returns its id."""
+        channel_id = str(next(self._ids))
+        self.channels[channel_id] = Channel(channel_id, recipient_id=user_id)
+        self.dm_of_user[user_id] = channel_id
+        return channel_id
 
     def messages_in(self, channel_id: str) -> list[dict[str, Any]]:
         return [m for m in self.messages if m["channel_id"] == channel_id]
@@ -165,10 +180,18 @@ class DiscordEmulator:
 
     @web.middleware
     async def _middleware(self, request: web.Request, handler) -> web.StreamResponse:
+        # The request is whole before Discord acts on it: a client that dies while
+        # waiting for the answer may have had its message posted anyway.
+        await request.read()
         low, high = self.config.latency
         if high > 0:
             await asyncio.sleep(random.uniform(low, high))
         self.requests += 1
+        nonce = None
+        if request.method == "POST" and request.path.endswith("/messages"):
+            nonce = (await request.json()).get("nonce")
+            if nonce is not None and time.monotonic() < self._not_before.get(str(nonce), 0.0):
+                self.early_retries += 1
         if request.headers.get("Authorization") != f"Bot {self.config.token}":
             response = self._error(401, 0, "401: Unauthorized")
         else:
@@ -185,6 +208,9 @@ class DiscordEmulator:
                     self.max_requests_in_a_second, len(self._accepted)
                 )
                 response = await handler(request)
+        if response.status == 429 and nonce is not None:
+            retry_after = float(json.loads(response.body)["retry_after"])
+            self._not_before[str(nonce)] = time.monotonic() + retry_after
         response.headers["Via"] = "1.1 google"
         self.statuses[response.status] += 1
         return response
@@ -208,9 +234,13 @@ class DiscordEmulator:
 
     async def _create_message(self, request: web.Request) -> web.Response:
         channel_id = request.match_info["channel_id"]
+        payload = await request.json()
         channel = self.channels.get(channel_id)
         if channel is None:
             return self._error(404, 10003, "Unknown Channel")
+        if self.config.failing_message_posts > 0:
+            self.config.failing_message_posts -= 1
+            return web.json_response({"message": "Bad Gateway"}, status=502)
         bucket = self._buckets.setdefault(
             channel_id, SlidingWindow(self.config.channel_limit, self.config.channel_window)
         )
@@ -226,7 +256,8 @@ class DiscordEmulator:
             return self._error(403, 50007, "Cannot send messages to this user")
         if channel.recipient_id in self.config.no_mutual_guild_users:
             return self._error(403, 50278, "You do not share a mutual guild with this user")
-        payload = await request.json()
+        if channel_id in self.config.invalid_form_channels:
+            return self._error(400, 50035, "Invalid Form Body", errors={"embeds": "rejected"})
         problems = message_problems(payload)
         if problems == {"content": "empty"}:
             return self._error(400, 50006, "Cannot send an empty message")
@@ -245,7 +276,7 @@ class DiscordEmulator:
             "allowed_mentions": payload.get("allowed_mentions"),
             "nonce": nonce,
         }
-        self.messages.append(message)
+        self.messages.append({**message, "accepted_at": time.time()})
         if nonce is not None:
             self._nonces[(channel_id, str(nonce))] = (now, message)
         return web.json_response(message, headers=headers)

@@ -1,0 +1,76 @@
+"""Where, when and whether a claimed alert goes, from its user's delivery state.
+
+The decisions, in order:
+- a banned user's alerts are skipped;
+- a muted user's alerts are skipped while the mute lasts (an alert about a
+  listing is stale by the time a night's mute ends, so nothing piles up);
+- a digest user's alerts wait for the end of their hour (hourly) or for the
+  next daily digest hour, then go out together, packed as compact lines;
+- a channel destination gets the alert unless the channel is broken, in which
+  case the alert goes to the user's DM;
+- a DM destination gets it unless the user's DMs are unreachable, in which
+  case the alert is skipped with that reason (no request is made: failed DMs
+  count against Discord's invalid-request limit).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.utils import timezone
+
+from alerts.outbox import BANNED
+
+
+@dataclass(frozen=True)
+class Route:
+    """A Discord channel to post in: a DM (keyed by user until its channel is known) or a server channel."""
+
+    kind: str  # "dm" or "channel"
+    key: str  # user pk for a DM, channel id for a channel
+
+    @property
+    def is_dm(self) -> bool:
+        return self.kind == "dm"
+
+
+@dataclass(frozen=True)
+class Decision:
+    route: Route | None = None
+    skip_reason: str = ""
+    wait_until: datetime | None = None
+    digest: bool = False
+
+
+def next_digest_time(user, created_at: datetime) -> datetime:
+    """When the digest that includes an alert created at `created_at` goes out."""
+    local = timezone.localtime(created_at)
+    if user.digest == user.Digest.HOURLY:
+        return local.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+    at = local.replace(hour=settings.ALERTS_DAILY_DIGEST_HOUR, minute=0, second=0, microsecond=0)
+    return at if at > local else at + timedelta(days=1)
+
+
+def decide(alert, now: datetime) -> Decision:
+    user = alert.user
+    if user.is_banned:
+        return Decision(skip_reason=BANNED)
+    if user.muted_until and user.muted_until > now:
+        until = timezone.localtime(user.muted_until).strftime("%Y-%m-%d %H:%M %Z")
+        return Decision(skip_reason=f"Alerts were muted until {until}.")
+    digest = user.digest != user.Digest.INSTANT
+    if digest:
+        due = next_digest_time(user, alert.created_at)
+        if due > now:
+            return Decision(wait_until=due)
+    if user.destination_kind == user.Destination.CHANNEL and not user.channel_broken_reason:
+        return Decision(route=Route("channel", user.destination_channel_id), digest=digest)
+    if not user.discord_id:
+        return Decision(skip_reason="No Discord account is linked to receive direct messages.")
+    if user.dm_unreachable_reason:
+        return Decision(
+            skip_reason=f"Direct messages are unreachable: {user.dm_unreachable_reason}"
+        )
+    return Decision(route=Route("dm", str(user.pk)), digest=digest)

@@ -1,0 +1,198 @@
+"""Delivery through Discord's REST API with the bot token, paced to stay inside every limit.
+
+Each request first takes a slot of the global budget (50 requests/s per token,
+paced evenly and shared through Redis when it is configured), and a message
+also takes a unit of its channel's bucket, learned from X-RateLimit-* headers.
+A 429 is obeyed for its `retry_after`, never less: a global one blocks the
+shared budget, a route one blocks the route. A DM channel is opened once per
+user (the sender remembers its id); new DM opens are paced on their own budget
+and pause after Discord says "opening DMs too fast" (40003).
+
+Discord's answers become outcomes the sender settles: closed DMs and broken
+channels are remembered so they are not asked again (failed requests count
+against Discord's invalid-request limit), a rejected payload is logged and
+failed alone, server errors and timeouts are retried by the outbox's backoff.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from typing import Any
+
+import aiohttp
+from django.conf import settings
+
+from alerts.buckets import RouteBuckets
+from alerts.ratelimit import make_budget
+from alerts.transports.base import Outcome, Outgoing, Result, Transport
+
+log = logging.getLogger(__name__)
+
+USER_AGENT = "DiscordBot (https://github.com/marketplace-alerts/marketplace-alerts, 1.0)"
+DM_OPEN_ROUTE = "users/@me/channels"
+UNAUTHORIZED_PAUSE_SECONDS = 60.0
+
+DM_UNREACHABLE = {
+    50007: "the user's DMs are closed or they blocked the bot",
+    50278: "the user shares no server with the bot",
+    10003: "the DM channel no longer exists",
+    10013: "the Discord account no longer exists",
+}
+CHANNEL_BROKEN = {
+    10003: "the channel no longer exists",
+    50001: "the bot cannot see the channel",
+    50013: "the bot may not post in the channel",
+    50008: "the channel is not a text channel",
+}
+TEMPORARY = {20016, 20028, 40004, 130000}  # slowmode, write limit, sending disabled, overloaded
+INVALID_PAYLOAD = {50035, 50006}
+DMS_TOO_FAST = 40003
+
+
+class DiscordTransport(Transport):
+    name = "discord"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.base_url = settings.DISCORD_API_BASE
+        self.token = settings.DISCORD_BOT_TOKEN
+        self.concurrency = settings.DISCORD_MAX_IN_FLIGHT
+        self.budget = make_budget(settings.DISCORD_REQUESTS_PER_SECOND, "global-budget")
+        self.dm_budget = make_budget(settings.DISCORD_DM_OPENS_PER_SECOND, "dm-opens")
+        self.buckets = RouteBuckets()
+        self._paused_until = 0.0
+        self._session: aiohttp.ClientSession | None = None
+
+    async def start(self) -> None:
+        self._session = aiohttp.ClientSession(
+            headers={"Authorization": f"Bot {self.token}", "User-Agent": USER_AGENT},
+            timeout=aiohttp.ClientTimeout(total=settings.DISCORD_REQUEST_TIMEOUT),
+            connector=aiohttp.TCPConnector(limit=self.concurrency * 2),
+        )
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+
+    def wait_for(self, outgoing: Outgoing) -> float:
+        if outgoing.channel_id:
+            return self.buckets.wait(message_route(outgoing.channel_id))
+        return max(self.dm_budget.peek(), self.buckets.wait(DM_OPEN_ROUTE))
+
+    async def send(self, outgoing: Outgoing) -> Outcome:
+        opened = ""
+        if not outgoing.channel_id:
+            outcome = await self._open_dm(outgoing.recipient_id)
+            if outcome.result is not Result.SENT:
+                return outcome
+            opened = outgoing.channel_id = outcome.message_id
+        outcome = await self._post_message(outgoing)
+        outcome.opened_channel_id = opened
+        return outcome
+
+    async def _open_dm(self, recipient_id: str) -> Outcome:
+        """Open (or find) the DM channel; a SENT outcome carries its id as `message_id`."""
+        await asyncio.sleep(self.dm_budget.reserve())
+        answer = await self._request(DM_OPEN_ROUTE, "users/@me/channels", recipient_id=recipient_id)
+        if isinstance(answer, Outcome):
+            return answer
+        status, body = answer
+        code = body.get("code")
+        if code == DMS_TOO_FAST:
+            pause = settings.DISCORD_DM_OPEN_BACKOFF_SECONDS
+            log.warning("Discord says DMs are opened too fast; pausing DM opens for %.0fs", pause)
+            self.dm_budget.block(pause)
+            return Outcome(Result.RATE_LIMITED, retry_after=pause)
+        if code in DM_UNREACHABLE:
+            return Outcome(Result.DM_UNREACHABLE, error=describe(code, DM_UNREACHABLE))
+        return self._other_failure(status, body)
+
+    async def _post_message(self, outgoing: Outgoing) -> Outcome:
+        answer = await self._request(
+            message_route(outgoing.channel_id),
+            f"channels/{outgoing.channel_id}/messages",
+            **outgoing.message.payload(),
+        )
+        if isinstance(answer, Outcome):
+            return answer
+        status, body = answer
+        code = body.get("code")
+        if outgoing.route.is_dm and code in DM_UNREACHABLE:
+            return Outcome(Result.DM_UNREACHABLE, error=describe(code, DM_UNREACHABLE))
+        if not outgoing.route.is_dm and code in CHANNEL_BROKEN:
+            return Outcome(Result.CHANNEL_BROKEN, error=describe(code, CHANNEL_BROKEN))
+        if status == 400 and code in INVALID_PAYLOAD:
+            errors = json.dumps(body.get("errors", {}), ensure_ascii=False)
+            return Outcome(Result.INVALID, error=f"Discord rejected the message ({code}): {errors}")
+        return self._other_failure(status, body)
+
+    def _other_failure(self, status: int, body: dict[str, Any]) -> Outcome:
+        code = body.get("code")
+        error = f"Discord answered {status}" + (
+            f" ({code}: {body.get('message', '')})" if code else ""
+        )
+        if status >= 500 or code in TEMPORARY:
+            return Outcome(Result.RETRY, error=error)
+        if status == 401:
+            # Every request would fail the same way and count as invalid: stop asking for a while.
+            log.error("Discord does not accept DISCORD_BOT_TOKEN; pausing all requests")
+            self._pause(UNAUTHORIZED_PAUSE_SECONDS)
+            return Outcome(Result.RETRY, error="Discord does not accept the bot token")
+        return Outcome(Result.FAILED, error=error)
+
+    def _pause(self, seconds: float) -> None:
+        """No request from any sender before `seconds` from now."""
+        self._paused_until = max(self._paused_until, time.monotonic() + seconds)
+        self.budget.block(seconds)
+
+    async def _request(
+        self, route: str, path: str, **body: Any
+    ) -> tuple[int, dict[str, Any]] | Outcome:
+        """POST with a unit of the route's bucket and a global slot; release the route with
+        what Discord said about it.
+
+        Returns the outcome of a success (the new object's id as `message_id`), a
+        429 or a connection failure; for any other answer, (status, JSON body).
+        """
+        if wait := self.buckets.try_acquire(route):
+            return Outcome(Result.RATE_LIMITED, retry_after=wait)
+        await asyncio.sleep(self.budget.reserve())
+        # A global 429 may have come while this request waited for its slot.
+        while (paused := self._paused_until - time.monotonic()) > 0:
+            await asyncio.sleep(paused)
+        self.counters.requests += 1
+        try:
+            async with self._session.post(f"{self.base_url}/{path}", json=body) as response:
+                status, headers = response.status, response.headers
+                try:
+                    answer = await response.json(content_type=None)
+                except ValueError:
+                    answer = {}
+        except (aiohttp.ClientError, TimeoutError) as error:
+            self.buckets.release(route, 0, {})
+            return Outcome(Result.RETRY, error=f"no answer from Discord: {error!r}")
+        answer = answer if isinstance(answer, dict) else {}
+        if status != 429:
+            self.buckets.release(route, status, headers)
+            if status == 200:
+                return Outcome(Result.SENT, message_id=str(answer["id"]))
+            return status, answer
+        retry_after = float(answer.get("retry_after") or headers.get("Retry-After") or 1.0)
+        scope = headers.get("X-RateLimit-Scope") or ("global" if answer.get("global") else "user")
+        self.counters.rate_limited[scope] += 1
+        self.buckets.release(route, status, headers, retry_after)
+        if scope == "global" or answer.get("global"):
+            self._pause(retry_after)
+        log.info("429 (%s) on %s: waiting %.2fs", scope, route, retry_after)
+        return Outcome(Result.RATE_LIMITED, retry_after=retry_after)
+
+
+def message_route(channel_id: str) -> str:
+    return f"channels/{channel_id}/messages"
+
+
+def describe(code: int, meanings: dict[int, str]) -> str:
+    return f"{meanings[code]} (Discord error {code})"
