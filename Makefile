@@ -33,6 +33,7 @@ format: venv
 bench: venv
 	scripts/with-test-services.sh $(BIN)/python bench/matching.py
 	scripts/with-test-services.sh $(BIN)/python bench/ingest.py
+	scripts/with-test-services.sh $(BIN)/python bench/delivery.py --cold
 
 clean:
 	rm -rf $(VENV) .pytest_cache staticfiles

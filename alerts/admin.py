@@ -23,7 +23,14 @@ class AlertAdmin(admin.ModelAdmin):
     search_fields = ("user__username", "user__discord_id", "listing__title", "message_id")
     list_select_related = ("user", "listing")
     raw_id_fields = ("user", "listing")
-    readonly_fields = ("created_at", "sent_at", "message_id", "lease_owner", "lease_expires_at")
+    readonly_fields = (
+        "created_at",
+        "sent_at",
+        "message_id",
+        "nonce",
+        "lease_owner",
+        "lease_expires_at",
+    )
     actions = ["requeue_selected"]
 
     @admin.display(description="listing")

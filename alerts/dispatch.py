@@ -56,8 +56,11 @@ class Dispatcher:
     def add(self, outgoing: Outgoing) -> None:
         queue = self._queues.get(outgoing.route)
         if queue is None:
+            # A route new to the dispatcher goes first: its first message leaves at once
+            # (a fresh alert does not wait a round behind a backlog, and a long queue
+            # starts early on its route's bucket), then takes its turns like any other.
             queue = self._queues[outgoing.route] = deque()
-            self._ready.append(outgoing.route)
+            self._ready.appendleft(outgoing.route)
         queue.append(outgoing)
         self.held_alerts += len(outgoing.alerts)
         self._changed.set()

@@ -23,16 +23,18 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F, QuerySet
+from django.db.models import Count, F, QuerySet
 from django.utils import timezone
 
 from alerts.models import Alert
 from filters.models import Filter
+from users.models import User
 
 BANNED = "The user is banned."
 BACKOFF_BASE_SECONDS = 5
 BACKOFF_MAX_SECONDS = 3600
 MAX_EXCLUDED_USERS = 500
+CLAIM_WINDOW_BATCHES = 10
 
 
 def enqueue(alerts: Iterable[tuple[int, int, list[int]]], now: datetime) -> int:
@@ -91,21 +93,30 @@ def claim_due(
     lease_seconds: int | None = None,
     exclude_users: Collection[int] = (),
 ) -> list[Alert]:
-    """Lease up to `limit` due alerts to `owner`, oldest first, with the alerts that share a
-    message with them; return them with user and listing.
+    """Lease due alerts to `owner`, whole destinations at a time; return them with user and listing.
 
-    `exclude_users` are users the sender already holds alerts of: their newer alerts
-    wait for the next claim, so one busy user cannot fill every claim.
+    Whole destinations are taken (see `_next_destinations`), each with all its due
+    alerts, until about `limit` alerts: a backlog then packs into full messages
+    instead of one alert per message.
+    `exclude_users` are users the sender already holds alerts of: their newer
+    alerts wait for a later claim, so one busy user cannot fill every claim.
+    Alerts packed in one message with a claimed alert come along (see
+    `_rest_of_their_messages`).
     """
     now = timezone.now()
     lease = timedelta(seconds=lease_seconds or settings.ALERTS_LEASE_SECONDS)
     with transaction.atomic():
-        due = Alert.objects.due(now).order_by("next_attempt_at", "id")
+        due = Alert.objects.due(now)
         if exclude_users:
             due = due.exclude(user_id__in=list(exclude_users)[:MAX_EXCLUDED_USERS])
+        users = _next_destinations(due, limit)
+        if not users:
+            return []
+        claim = due.filter(user_id__in=users).order_by("next_attempt_at", "id")
         if connection.features.has_select_for_update_skip_locked:
-            due = due.select_for_update(skip_locked=True)
-        ids = list(due.values_list("id", flat=True)[:limit])
+            claim = claim.select_for_update(skip_locked=True)
+        # Only a destination with more than `limit` alerts alone is cut.
+        ids = list(claim.values_list("id", flat=True)[: 4 * limit])
         if not ids:
             return []
         ids += _rest_of_their_messages(ids, now)
@@ -119,6 +130,54 @@ def claim_due(
     )
     attach_filter_names(claimed)
     return claimed
+
+
+def _next_destinations(due: QuerySet[Alert], limit: int) -> set[int]:
+    """The users whose alerts go next, a destination (a DM, or a channel with everybody
+    routed to it) at a time, until about `limit` alerts.
+
+    Candidates are the destinations of the oldest alerts (a window of ten claims),
+    so nothing new jumps the queue; among them the ones with the most alerts go
+    first. A destination with many messages needs the longest on its channel's
+    bucket (5 messages per 5 s), so starting it early is what lets a backlog
+    drain as fast as the global limit allows; the dispatcher's round-robin keeps
+    it from delaying anybody else.
+    """
+    window = due.order_by("next_attempt_at", "id").values_list("user_id", flat=True)
+    candidates = set(window[: limit * CLAIM_WINDOW_BATCHES])
+    if not candidates:
+        return set()
+    destination_of = {
+        pk: channel if kind == User.Destination.CHANNEL else f"dm:{pk}"
+        for pk, kind, channel in User.objects.filter(pk__in=candidates).values_list(
+            "pk", "destination_kind", "destination_channel_id"
+        )
+    }
+    channels = {key for key in destination_of.values() if not key.startswith("dm:")}
+    destination_of.update(
+        User.objects.filter(
+            destination_kind=User.Destination.CHANNEL, destination_channel_id__in=channels
+        ).values_list("pk", "destination_channel_id")
+    )
+    counts = (
+        due.filter(user_id__in=list(destination_of))
+        .values("user_id")
+        .annotate(n=Count("id"))
+        .values_list("user_id", "n")
+    )
+    weight: dict[str, int] = defaultdict(int)
+    users: dict[str, list[int]] = defaultdict(list)
+    for user_id, n in counts:
+        weight[destination_of[user_id]] += n
+        users[destination_of[user_id]].append(user_id)
+    chosen: set[int] = set()
+    total = 0
+    for key in sorted(weight, key=weight.get, reverse=True):
+        if chosen and total + weight[key] > limit:
+            continue
+        chosen.update(users[key])
+        total += weight[key]
+    return chosen
 
 
 def _rest_of_their_messages(ids: list[int], now: datetime) -> list[int]:

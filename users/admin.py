@@ -17,11 +17,12 @@ class UserAdmin(BaseUserAdmin):
         "discord_id",
         "destination_kind",
         "is_banned",
+        "delivery_problem",
         "filter_count",
         "filter_quota",
         "date_joined",
     )
-    list_filter = ("is_banned", "destination_kind", "is_staff")
+    list_filter = ("is_banned", "destination_kind", "digest", "is_staff")
     search_fields = ("username", "discord_id", "email", "destination_channel_id")
     readonly_fields = ("banned_at", "last_login", "date_joined")
     actions = ["ban_selected", "unban_selected"]
@@ -38,11 +39,33 @@ class UserAdmin(BaseUserAdmin):
                 )
             },
         ),
+        (
+            "Delivery",
+            {
+                "description": "Learned by the sender. Clearing a reason makes it try again.",
+                "fields": (
+                    "digest",
+                    "muted_until",
+                    "dm_channel_id",
+                    "dm_unreachable_reason",
+                    "channel_broken_reason",
+                    "delivery_notice",
+                ),
+            },
+        ),
         ("Moderation", {"fields": ("is_banned", "banned_at", "ban_reason", "filter_quota")}),
     )
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(filter_count=Count("filters"))
+
+    @admin.display(description="delivery problem")
+    def delivery_problem(self, user: User) -> str:
+        if user.dm_unreachable_reason:
+            return f"DM: {user.dm_unreachable_reason}"
+        if user.channel_broken_reason:
+            return f"channel: {user.channel_broken_reason}"
+        return ""
 
     @admin.display(description="filters", ordering="filter_count")
     def filter_count(self, user: User) -> int:

@@ -20,6 +20,7 @@ import asyncio
 import json
 import logging
 import time
+from collections import deque
 from typing import Any
 
 import aiohttp
@@ -34,6 +35,7 @@ log = logging.getLogger(__name__)
 USER_AGENT = "DiscordBot (https://github.com/marketplace-alerts/marketplace-alerts, 1.0)"
 DM_OPEN_ROUTE = "users/@me/channels"
 UNAUTHORIZED_PAUSE_SECONDS = 60.0
+INVALID_WINDOW_SECONDS = 600.0  # Discord bans an IP after 10,000 invalid requests in 10 minutes
 
 DM_UNREACHABLE = {
     50007: "the user's DMs are closed or they blocked the bot",
@@ -64,6 +66,8 @@ class DiscordTransport(Transport):
         self.dm_budget = make_budget(settings.DISCORD_DM_OPENS_PER_SECOND, "dm-opens")
         self.buckets = RouteBuckets()
         self._paused_until = 0.0
+        self._invalid: deque[float] = deque()
+        self.invalid_limit = settings.DISCORD_INVALID_REQUESTS_LIMIT
         self._session: aiohttp.ClientSession | None = None
 
     async def start(self) -> None:
@@ -143,6 +147,23 @@ class DiscordTransport(Transport):
             return Outcome(Result.RETRY, error="Discord does not accept the bot token")
         return Outcome(Result.FAILED, error=error)
 
+    async def _keep_invalid_requests_under_limit(self) -> None:
+        """Stop before this process alone nears Discord's invalid-request ban."""
+        while True:
+            now = time.monotonic()
+            while self._invalid and self._invalid[0] <= now - INVALID_WINDOW_SECONDS:
+                self._invalid.popleft()
+            if len(self._invalid) < self.invalid_limit:
+                return
+            wait = self._invalid[0] + INVALID_WINDOW_SECONDS - now
+            log.error(
+                "%d refused requests (401/403/429) in 10 minutes; pausing %.0fs to stay far "
+                "from Discord's ban at 10,000",
+                len(self._invalid),
+                wait,
+            )
+            await asyncio.sleep(wait)
+
     def _pause(self, seconds: float) -> None:
         """No request from any sender before `seconds` from now."""
         self._paused_until = max(self._paused_until, time.monotonic() + seconds)
@@ -163,6 +184,7 @@ class DiscordTransport(Transport):
         # A global 429 may have come while this request waited for its slot.
         while (paused := self._paused_until - time.monotonic()) > 0:
             await asyncio.sleep(paused)
+        await self._keep_invalid_requests_under_limit()
         self.counters.requests += 1
         try:
             async with self._session.post(f"{self.base_url}/{path}", json=body) as response:
@@ -175,6 +197,8 @@ class DiscordTransport(Transport):
             self.buckets.release(route, 0, {})
             return Outcome(Result.RETRY, error=f"no answer from Discord: {error!r}")
         answer = answer if isinstance(answer, dict) else {}
+        if status in (401, 403) or (status == 429 and headers.get("X-RateLimit-Scope") != "shared"):
+            self._invalid.append(time.monotonic())
         if status != 429:
             self.buckets.release(route, status, headers)
             if status == 200:

@@ -206,3 +206,22 @@ def test_opening_dms_too_fast_pauses_dm_opens_and_opens_each_once(discord, setti
     for user in users:
         user.refresh_from_db()
         assert user.dm_channel_id == emulator.dm_of_user[user.discord_id]
+
+
+def test_refused_requests_pause_the_sender_before_discord_would_ban_it(
+    discord, settings, monkeypatch, caplog
+):
+    from alerts.transports import discord as transport_module
+
+    monkeypatch.setattr(transport_module, "INVALID_WINDOW_SECONDS", 1.0)
+    settings.DISCORD_INVALID_REQUESTS_LIMIT = 2
+    users = sacai_fans(3)
+    emulator = discord(closed_dm_users={user.discord_id for user in users})
+    for user in users:
+        open_dm(emulator, user)
+    ingest_listings([listing("sacai coat")])
+    started = time.monotonic()
+    send_all()
+    assert emulator.statuses[403] == 3
+    assert time.monotonic() - started >= 0.9  # the third waited for the window to move on
+    assert "refused requests (401/403/429) in 10 minutes; pausing" in caplog.text

@@ -171,6 +171,8 @@ def test_two_senders_share_one_redis_budget_and_stay_under_discords_global_limit
         assert sender.returncode == 0, err
         sent = int(re.search(r"sendalerts done: sent (\d+)", out).group(1))
         assert sent > 50  # both took a real share of the work
+        assert re.search(r"sent \d+, .*pending \d+, [\d.]+ requests/s, 429s: none", err)
+        assert "finished after" in err
     assert emulator.rate_limited["global"] == 0
     assert emulator.max_requests_in_a_second <= 50
     assert_each_alert_posted_exactly_once(emulator)

@@ -113,6 +113,7 @@ class DiscordEmulator:
         self.rate_limited: Counter[str] = Counter()
         self.error_codes: Counter[int] = Counter()
         self.requests = 0
+        self.request_times: list[float] = []
         self.max_requests_in_a_second = 0
         self._ids = itertools.count(1_100_000_000_000_000_000)
         self._global = SlidingWindow(self.config.global_limit, 1.0)
@@ -187,6 +188,7 @@ class DiscordEmulator:
         if high > 0:
             await asyncio.sleep(random.uniform(low, high))
         self.requests += 1
+        self.request_times.append(time.monotonic())
         nonce = None
         if request.method == "POST" and request.path.endswith("/messages"):
             nonce = (await request.json()).get("nonce")

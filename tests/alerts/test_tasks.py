@@ -1,0 +1,45 @@
+"""The django-q2 side of sending: right after a scan, and the hourly digest schedule."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from django_q.models import OrmQ, Schedule
+
+from alerts.models import Alert
+from alerts.tasks import send_due_alerts
+from scraping.tasks import replay_demo_listings
+from tests.builders import make_filter, make_user
+from users.models import User
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_scan_that_queues_alerts_wakes_a_worker_to_send_them():
+    user = make_user()
+    make_filter(user, brands=["Sacai", "Rick Owens", "Kapital", "Comme des Garcons"])
+    replay_demo_listings(count=40)
+    assert Alert.objects.filter(user=user).exists()
+    [queued] = OrmQ.objects.all()
+    assert queued.task["func"] == "alerts.tasks.send_due_alerts"
+
+    assert send_due_alerts().startswith(f"sent {Alert.objects.filter(user=user).count()}, ")
+    assert set(Alert.objects.values_list("status", flat=True)) == {"sent"}
+
+
+def test_the_hourly_schedule_sends_the_digests_whose_hour_has_come(queued_alerts):
+    [schedule] = Schedule.objects.filter(name="alert digests")
+    assert (schedule.func, schedule.schedule_type) == ("alerts.tasks.send_due_alerts", "H")
+
+    user = queued_alerts(3)
+    User.objects.filter(pk=user.pk).update(digest="hourly")
+    assert send_due_alerts() == "sent 0, retrying 0, failed 0, skipped 0"  # waiting for its hour
+    waiting = Alert.objects.first()
+    assert timezone.now() < waiting.next_attempt_at <= timezone.now() + timedelta(hours=1)
+    # The hour passes.
+    Alert.objects.update(
+        created_at=timezone.now() - timedelta(hours=1), next_attempt_at=timezone.now()
+    )
+    assert send_due_alerts() == "sent 3, retrying 0, failed 0, skipped 0"
