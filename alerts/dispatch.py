@@ -97,6 +97,10 @@ class Dispatcher:
             try:
                 outcome = await self._send(outgoing)
                 await self._handle(route, outgoing, outcome)
+            except Exception:
+                # Settling failed (the database went away): the alerts stay leased and
+                # are sent again once the lease expires. The worker carries on.
+                log.exception("could not settle a message to %s", route)
             finally:
                 self._in_flight.discard(route)
                 if self._queues.get(route):
@@ -126,8 +130,8 @@ class Dispatcher:
         if outcome.result in DROPS_ROUTE:
             dropped = list(self._queues[route])
             self._queues[route].clear()
-        await self._settle(outgoing, outcome, dropped)
         self.held_alerts -= len(outgoing.alerts) + sum(len(o.alerts) for o in dropped)
+        await self._settle(outgoing, outcome, dropped)
         self._progress.set()
 
     def _schedule(self, route: Route, now: float) -> None:

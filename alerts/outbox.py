@@ -143,8 +143,12 @@ def _next_destinations(due: QuerySet[Alert], limit: int) -> set[int]:
     drain as fast as the global limit allows; the dispatcher's round-robin keeps
     it from delaying anybody else.
     """
-    window = due.order_by("next_attempt_at", "id").values_list("user_id", flat=True)
-    candidates = set(window[: limit * CLAIM_WINDOW_BATCHES])
+    window = due.order_by("next_attempt_at", "id")
+    if connection.features.has_select_for_update_skip_locked:
+        # Locking the window makes concurrent senders look at different alerts
+        # instead of all choosing (and then fighting over) the same destinations.
+        window = window.select_for_update(skip_locked=True)
+    candidates = set(window.values_list("user_id", flat=True)[: limit * CLAIM_WINDOW_BATCHES])
     if not candidates:
         return set()
     destination_of = {

@@ -50,7 +50,6 @@ class SendStats:
     failed: int = 0
     skipped: int = 0
     postponed: int = 0
-    messages: int = 0
 
     def summary(self) -> str:
         return (
@@ -106,14 +105,18 @@ class Sender:
                     claimed, messages = await db(self._claim_and_plan)(dispatcher.held_user_ids())
                     for outgoing in messages:
                         dispatcher.add(outgoing)
-                    more = claimed >= self.batch_size
+                    more = claimed > 0
                 await reporter.maybe_report()
                 if more:
                     await asyncio.sleep(0)
                 elif not dispatcher.idle:
                     await dispatcher.wait_for_progress(min(idle, 0.5))
                 elif drain:
-                    break
+                    # Alerts another sender is claiming right now look due but cannot be
+                    # claimed; the drain is over once they are leased.
+                    if not await db(Alert.objects.due().exists)():
+                        break
+                    await asyncio.sleep(0.1)
                 else:
                     await asyncio.get_running_loop().run_in_executor(None, stopping.wait, idle)
         finally:
@@ -167,16 +170,17 @@ class Sender:
             nonce = message.nonce or message.payload()["nonce"]
             outbox.fix_nonce(message.alert_ids, nonce)
             message.nonce = nonce
-            result.append(
-                Outgoing(
-                    route=route,
-                    message=message,
-                    alerts=[by_id[pk] for pk in message.alert_ids],
-                    channel_id=first_user.dm_channel_id if route.is_dm else route.key,
-                    recipient_id=first_user.discord_id or "" if route.is_dm else "",
-                    notice_user_id=first_user.pk if message.notice else None,
-                )
+            outgoing = Outgoing(
+                route=route, message=message, alerts=[by_id[pk] for pk in message.alert_ids]
             )
+            if route.is_dm:
+                outgoing.channel_id = first_user.dm_channel_id
+                outgoing.recipient_id = first_user.discord_id
+            else:
+                outgoing.channel_id = route.key
+            if message.notice:
+                outgoing.notice_user_id = first_user.pk
+            result.append(outgoing)
         return result
 
     # -- settling (called by the dispatcher) ---------------------------------------
@@ -191,7 +195,6 @@ class Sender:
         stats = self.stats
         match outcome.result:
             case Result.SENT:
-                stats.messages += 1
                 stats.sent += outbox.mark_sent(self.owner, ids, outcome.message_id)
                 if outgoing.notice_user_id:
                     User.objects.filter(
@@ -241,24 +244,26 @@ class ProgressReporter:
         self.sender = sender
         self.started = self.last_time = time.monotonic()
         self.last_requests = 0
-        self.last_line = ""
+        self.last_summary = sender.stats.summary()
 
     async def maybe_report(self, force: bool = False) -> None:
         now = time.monotonic()
         if not force and now - self.last_time < PROGRESS_EVERY_SECONDS:
             return
         counters = self.sender.transport.counters
-        since, before = (self.started, 0) if force else (self.last_time, self.last_requests)
-        rate = (counters.requests - before) / max(now - since, 1e-9)
-        pending = await sync_to_async(Alert.objects.filter(status=Alert.Status.PENDING).count)()
-        limited = ", ".join(f"{n} {scope}" for scope, n in sorted(counters.rate_limited.items()))
-        line = (
-            f"{self.sender.stats.summary()}, pending {pending}, "
-            f"{rate:.1f} requests/s, 429s: {limited or 'none'}"
-        )
-        if force:
-            elapsed = now - self.started
-            log.info("finished after %.1fs: %s, %d requests", elapsed, line, counters.requests)
-        elif counters.requests != self.last_requests or line != self.last_line:
-            log.info(line)
-        self.last_time, self.last_requests, self.last_line = now, counters.requests, line
+        summary = self.sender.stats.summary()
+        busy = counters.requests != self.last_requests or summary != self.last_summary
+        if force or busy:
+            since, before = (self.started, 0) if force else (self.last_time, self.last_requests)
+            rate = (counters.requests - before) / max(now - since, 1e-9)
+            pending = await sync_to_async(Alert.objects.filter(status=Alert.Status.PENDING).count)()
+            limited = ", ".join(
+                f"{n} {scope}" for scope, n in sorted(counters.rate_limited.items())
+            )
+            line = f"{summary}, pending {pending}, {rate:.1f} requests/s, 429s: {limited or 'none'}"
+            if force:
+                elapsed = now - self.started
+                log.info("finished after %.1fs: %s, %d requests", elapsed, line, counters.requests)
+            else:
+                log.info(line)
+        self.last_time, self.last_requests, self.last_summary = now, counters.requests, summary
