@@ -100,3 +100,28 @@ def embed_size(embed: dict) -> int:
     size += sum(discord_len(f["name"]) + discord_len(f["value"]) for f in embed.get("fields", []))
     size += discord_len((embed.get("footer") or {}).get("text", ""))
     return size + discord_len((embed.get("author") or {}).get("name", ""))
+
+
+def filter_embed(found, alert_count: int) -> dict:
+    """How `/filter show` presents a filter: the same module and style as the alerts it brings."""
+    markets = ", ".join(market_label(m) for m in found.markets) or "All markets"
+    low = format_price(found.price_min) if found.price_min is not None else "any"
+    high = format_price(found.price_max) if found.price_max is not None else "any"
+    fields = [
+        ("Brands", ", ".join(found.brands) or "Any brand"),
+        ("Keywords", ", ".join(found.keywords) or "—"),
+        ("Excluded words", ", ".join(found.exclude) or "—"),
+        ("Price", f"{low} – {high}"),
+        ("Markets", markets),
+        ("Alerts so far", f"{alert_count:,}"),
+    ]
+    state = "Active" if found.active else "Paused"
+    return {
+        "title": shorten(found.name, TITLE_LIMIT),
+        "description": state,
+        "color": 0x57F287 if found.active else 0x99AAB5,
+        "fields": [
+            {"name": name, "value": shorten(value, FIELD_VALUE_LIMIT), "inline": True}
+            for name, value in fields
+        ],
+    }

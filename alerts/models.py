@@ -15,6 +15,14 @@ class AlertQuerySet(models.QuerySet):
             models.Q(lease_expires_at__isnull=True) | models.Q(lease_expires_at__lte=now)
         )
 
+    def count_by_filter(self, user) -> dict[int, int]:
+        """How many alerts each of the user's filters brought (an alert counts for each match)."""
+        counts: dict[int, int] = {}
+        for filter_ids in self.filter(user=user).values_list("filter_ids", flat=True).iterator():
+            for filter_id in filter_ids:
+                counts[filter_id] = counts.get(filter_id, 0) + 1
+        return counts
+
 
 class Alert(models.Model):
     """An alert to deliver. Rows are written in bulk by `alerts.outbox.enqueue`.
@@ -66,3 +74,8 @@ class Alert(models.Model):
 
     def __str__(self) -> str:
         return f"alert {self.pk} for {self.user_id} ({self.status})"
+
+    @property
+    def is_test(self) -> bool:
+        """A test alert the user asked for (`alerts.services.queue_test_alert`): no filter."""
+        return not self.filter_ids

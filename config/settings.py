@@ -96,6 +96,7 @@ INSTALLED_APPS = [
     "filters",
     "scraping",
     "alerts",
+    "bot",
 ]
 
 MIDDLEWARE = [
@@ -196,6 +197,8 @@ if REDIS_URL:
 DISCORD_BOT_TOKEN = envstr("DISCORD_BOT_TOKEN")
 DISCORD_APPLICATION_ID = envstr("DISCORD_APPLICATION_ID")
 DISCORD_API_BASE = envstr("DISCORD_API_BASE", "https://discord.com/api/v10").rstrip("/")
+# Where the web dashboard lives, for links the bot sends.
+SITE_URL = envstr("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 # Discord allows 50 requests/s per token; pacing a little under it absorbs network jitter.
 DISCORD_REQUESTS_PER_SECOND = envfloat("DISCORD_REQUESTS_PER_SECOND", 47.0)
 DISCORD_DM_OPENS_PER_SECOND = envfloat("DISCORD_DM_OPENS_PER_SECOND", 2.0)

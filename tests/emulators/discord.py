@@ -25,6 +25,7 @@ import asyncio
 import itertools
 import json
 import random
+import re
 import threading
 import time
 from collections import Counter, deque
@@ -34,6 +35,7 @@ from typing import Any
 from aiohttp import web
 
 GLOBAL_LIMIT = 50
+APPLICATION_ID = "1000"
 CHANNEL_LIMIT = 5
 CHANNEL_WINDOW = 5.0
 NONCE_WINDOW = 300.0
@@ -103,12 +105,24 @@ class SlidingWindow:
         return self.times[0] + self.window - now if self.times else 0.0
 
 
+def json_response(
+    data: Any, status: int = 200, headers: dict[str, str] | None = None
+) -> web.Response:
+    """JSON with Discord's exact content type (discord.py compares it as a whole string)."""
+    return web.Response(
+        body=json.dumps(data).encode(),
+        status=status,
+        headers={**(headers or {}), "Content-Type": "application/json"},
+    )
+
+
 class DiscordEmulator:
     def __init__(self, config: EmulatorConfig | None = None) -> None:
         self.config = config or EmulatorConfig()
         self.channels: dict[str, Channel] = {}
         self.dm_of_user: dict[str, str] = {}
         self.messages: list[dict[str, Any]] = []
+        self.commands: dict[str, list[dict[str, Any]]] = {}  # "global" or a guild id
         self.statuses: Counter[int] = Counter()
         self.rate_limited: Counter[str] = Counter()
         self.error_codes: Counter[int] = Counter()
@@ -153,13 +167,18 @@ class DiscordEmulator:
     def app(self) -> web.Application:
         app = web.Application(middlewares=[self._middleware])
         app.router.add_get("/api/v10/users/@me", self._me)
+        app.router.add_get("/api/v10/oauth2/applications/@me", self._application)
+        app.router.add_put("/api/v10/applications/{app_id}/commands", self._put_commands)
+        app.router.add_put(
+            "/api/v10/applications/{app_id}/guilds/{guild_id}/commands", self._put_commands
+        )
         app.router.add_post("/api/v10/users/@me/channels", self._open_dm)
         app.router.add_post("/api/v10/channels/{channel_id}/messages", self._create_message)
         return app
 
     def _error(self, status: int, code: int, message: str, **extra: Any) -> web.Response:
         self.error_codes[code] += 1
-        return web.json_response({"code": code, "message": message, **extra}, status=status)
+        return json_response({"code": code, "message": message, **extra}, status=status)
 
     def _too_many(
         self, retry_after: float, scope: str, headers: dict[str, str] | None = None
@@ -177,7 +196,7 @@ class DiscordEmulator:
             **({"X-RateLimit-Global": "true"} if is_global else {}),
             **(headers or {}),
         }
-        return web.json_response(body, status=429, headers=all_headers)
+        return json_response(body, status=429, headers=all_headers)
 
     @web.middleware
     async def _middleware(self, request: web.Request, handler) -> web.StreamResponse:
@@ -218,13 +237,56 @@ class DiscordEmulator:
         return response
 
     async def _me(self, request: web.Request) -> web.Response:
-        return web.json_response({"id": "1000", "username": "alerts-bot", "bot": True})
+        return json_response(
+            {
+                "id": APPLICATION_ID,
+                "username": "alerts-bot",
+                "discriminator": "0",
+                "global_name": None,
+                "avatar": None,
+                "bot": True,
+                "verified": True,
+                "mfa_enabled": False,
+                "flags": 0,
+            }
+        )
+
+    async def _application(self, request: web.Request) -> web.Response:
+        owner = {"id": "1001", "username": "owner", "discriminator": "0", "avatar": None}
+        return json_response(
+            {
+                "id": APPLICATION_ID,
+                "name": "alerts-bot",
+                "description": "",
+                "icon": None,
+                "bot_public": True,
+                "bot_require_code_grant": False,
+                "owner": owner,
+                "verify_key": "0" * 64,
+                "team": None,
+                "flags": 0,
+            }
+        )
+
+    async def _put_commands(self, request: web.Request) -> web.Response:
+        """Register (replace) the application commands, globally or in one guild."""
+        scope = request.match_info.get("guild_id", "global")
+        commands = await request.json()
+        problems = command_problems(commands)
+        if problems:
+            return self._error(400, 50035, "Invalid Form Body", errors=problems)
+        registered = [
+            {**command, "id": str(next(self._ids)), "application_id": APPLICATION_ID}
+            for command in commands
+        ]
+        self.commands[scope] = registered
+        return json_response(registered)
 
     async def _open_dm(self, request: web.Request) -> web.Response:
         body = await request.json()
         recipient = str(body.get("recipient_id", ""))
         if recipient in self.dm_of_user:
-            return web.json_response({"id": self.dm_of_user[recipient], "type": 1})
+            return json_response({"id": self.dm_of_user[recipient], "type": 1})
         now = time.monotonic()
         if self._dm_opens.retry_after(now) > 0:
             return self._error(400, 40003, "You are opening direct messages too fast.")
@@ -232,7 +294,7 @@ class DiscordEmulator:
         channel_id = str(next(self._ids))
         self.channels[channel_id] = Channel(channel_id, recipient_id=recipient)
         self.dm_of_user[recipient] = channel_id
-        return web.json_response({"id": channel_id, "type": 1})
+        return json_response({"id": channel_id, "type": 1})
 
     async def _create_message(self, request: web.Request) -> web.Response:
         channel_id = request.match_info["channel_id"]
@@ -242,7 +304,7 @@ class DiscordEmulator:
             return self._error(404, 10003, "Unknown Channel")
         if self.config.failing_message_posts > 0:
             self.config.failing_message_posts -= 1
-            return web.json_response({"message": "Bad Gateway"}, status=502)
+            return json_response({"message": "Bad Gateway"}, status=502)
         bucket = self._buckets.setdefault(
             channel_id, SlidingWindow(self.config.channel_limit, self.config.channel_window)
         )
@@ -269,7 +331,7 @@ class DiscordEmulator:
         if payload.get("enforce_nonce") and nonce is not None:
             seen = self._nonces.get((channel_id, str(nonce)))
             if seen and now - seen[0] < NONCE_WINDOW:
-                return web.json_response(seen[1], headers=headers)
+                return json_response(seen[1], headers=headers)
         message = {
             "id": str(next(self._ids)),
             "channel_id": channel_id,
@@ -281,7 +343,7 @@ class DiscordEmulator:
         self.messages.append({**message, "accepted_at": time.time()})
         if nonce is not None:
             self._nonces[(channel_id, str(nonce))] = (now, message)
-        return web.json_response(message, headers=headers)
+        return json_response(message, headers=headers)
 
     def _bucket_headers(self, bucket: SlidingWindow, channel_id: str, now: float) -> dict[str, str]:
         reset_after = bucket.reset_after(now)
@@ -335,6 +397,30 @@ def message_problems(payload: dict[str, Any]) -> dict[str, str]:
     nonce = payload.get("nonce")
     if nonce is not None and len(str(nonce)) > 25:
         problems["nonce"] = "Must be 25 or fewer in length."
+    return problems
+
+
+COMMAND_NAME = re.compile(r"^[-_\w]{1,32}$")
+
+
+def command_problems(commands: list[dict[str, Any]], path: str = "") -> dict[str, str]:
+    """What Discord would reject in application commands: names, descriptions, counts."""
+    problems: dict[str, str] = {}
+    if len(commands) > 25 and path:
+        problems[f"{path}options"] = "Must be 25 or fewer in length."
+    for n, command in enumerate(commands):
+        where = f"{path}{n}."
+        name = command.get("name", "")
+        if not COMMAND_NAME.match(name) or name != name.lower():
+            problems[f"{where}name"] = "Command name is invalid"
+        if not 1 <= len(command.get("description", "")) <= 100:
+            problems[f"{where}description"] = "Must be between 1 and 100 in length."
+        if len(command.get("choices", [])) > 25:
+            problems[f"{where}choices"] = "Must be 25 or fewer in length."
+        for m, choice in enumerate(command.get("choices", [])):
+            if not 1 <= len(choice.get("name", "")) <= 100:
+                problems[f"{where}choices.{m}.name"] = "Must be between 1 and 100 in length."
+        problems.update(command_problems(command.get("options", []), f"{where}options."))
     return problems
 
 

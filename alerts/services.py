@@ -1,0 +1,82 @@
+"""Reads and writes about a user's alerts for the doors: their delivery status, a test alert."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import transaction
+from django.db.models import Count
+from django.utils import timezone
+
+from alerts import outbox
+from alerts.models import Alert
+from filters.errors import Banned
+from scraping.models import Listing, Market
+from users.models import User
+
+TEST_TITLE = "Test alert · Sacai ドッキング ニット (a sample listing)"
+
+
+@dataclass
+class DeliveryStatus:
+    destination: str
+    muted_until: datetime | None
+    digest: str
+    pending: int
+    sent: int
+    failed: int
+    skipped: int
+    last_sent_at: datetime | None
+    problem: str  # what stops delivery now, in words, or ""
+
+
+def delivery_status(user: User) -> DeliveryStatus:
+    counts = dict(
+        Alert.objects.filter(user=user)
+        .values("status")
+        .annotate(n=Count("id"))
+        .values_list("status", "n")
+    )
+    last = Alert.objects.filter(user=user, status=Alert.Status.SENT).order_by("-sent_at").first()
+    problem = ""
+    if user.dm_unreachable_reason:
+        problem = f"Your DMs can't be reached: {user.dm_unreachable_reason}."
+    elif user.channel_broken_reason:
+        problem = (
+            f"Your channel can't be used ({user.channel_broken_reason}); alerts go to your DMs."
+        )
+    else:
+        failed = Alert.objects.filter(user=user, status=Alert.Status.FAILED).order_by("-id").first()
+        if failed is not None:
+            problem = f"The last failed alert: {failed.last_error}"
+    muted = user.muted_until if user.muted_until and user.muted_until > timezone.now() else None
+    return DeliveryStatus(
+        destination=user.destination_label,
+        muted_until=muted,
+        digest=user.get_digest_display(),
+        pending=counts.get(Alert.Status.PENDING, 0),
+        sent=counts.get(Alert.Status.SENT, 0),
+        failed=counts.get(Alert.Status.FAILED, 0),
+        skipped=counts.get(Alert.Status.SKIPPED, 0),
+        last_sent_at=last.sent_at if last else None,
+        problem=problem,
+    )
+
+
+def queue_test_alert(user: User) -> Alert:
+    """Queue one sample alert for the user; the sender delivers it like any other, at once
+    (mute and digest do not hold it back: the user asked to see it now)."""
+    if user.is_banned:
+        raise Banned("Your account is suspended, so no alerts are sent to you.")
+    now = timezone.now()
+    with transaction.atomic():
+        listing = Listing.objects.create(
+            market=Market.DEMO,
+            external_id=f"test-{user.pk}-{now.timestamp():.0f}",
+            title=TEST_TITLE,
+            price=12345,
+            url="https://jp.mercari.com/",
+        )
+        outbox.enqueue([(user.pk, listing.pk, [])], now)
+    return Alert.objects.get(user=user, listing=listing)
