@@ -93,3 +93,15 @@ def test_sync_registers_the_commands_in_one_server(emulator, manage_py):
     assert bot.returncode == 0, err
     assert "registered 3 commands for server 4242" in out
     assert [c["name"] for c in emulator.commands["4242"]] == ["filter", "alerts", "help"]
+
+
+def test_the_invite_url_asks_for_the_bot_and_command_scopes_and_three_permissions(
+    run_command, settings
+):
+    settings.DISCORD_APPLICATION_ID = "1234"
+    status, out, _ = run_command("runbot", "--invite-url")
+    assert status == 0
+    assert out.strip() == (
+        "https://discord.com/oauth2/authorize?client_id=1234&scope=bot+applications.commands"
+        "&permissions=19456"
+    )

@@ -25,6 +25,8 @@ NO_TOKEN = (
     "token, and set DISCORD_BOT_TOKEN (and DISCORD_APPLICATION_ID) in the environment or .env."
 )
 RETRY_MAX_SECONDS = 300
+# View Channels, Send Messages, Embed Links: all that posting alerts in a channel needs.
+BOT_PERMISSIONS = discord.Permissions(view_channel=True, send_messages=True, embed_links=True)
 
 
 class Command(BaseCommand):
@@ -36,10 +38,30 @@ class Command(BaseCommand):
         )
         parser.add_argument("--sync", action="store_true", help="register the commands, then exit")
         parser.add_argument("--guild", type=int, help="with --sync: register in this server only")
+        parser.add_argument(
+            "--invite-url", action="store_true", help="print the link that adds the bot to a server"
+        )
 
     def handle(
-        self, *args, print_commands: bool = False, sync: bool = False, guild=None, **options
-    ):
+        self,
+        *args,
+        print_commands: bool = False,
+        sync: bool = False,
+        guild: int | None = None,
+        invite_url: bool = False,
+        **options,
+    ) -> None:
+        if invite_url:
+            if not settings.DISCORD_APPLICATION_ID:
+                raise CommandError("Set DISCORD_APPLICATION_ID (the application's id) first.")
+            self.stdout.write(
+                discord.utils.oauth_url(
+                    settings.DISCORD_APPLICATION_ID,
+                    permissions=BOT_PERMISSIONS,
+                    scopes=("bot", "applications.commands"),
+                )
+            )
+            return
         if print_commands:
             payload = asyncio.run(command_payload())
             self.stdout.write(json.dumps(payload, indent=2, ensure_ascii=False))
