@@ -167,6 +167,7 @@ class FilterCommands(
         user = await caller(interaction)
         if user is None:
             return
+        await interaction.response.defer(ephemeral=True)  # counting alerts may take a moment
 
         def lines() -> list[str]:
             counts = Alert.objects.count_by_filter(user)
@@ -187,6 +188,7 @@ class FilterCommands(
         user = await caller(interaction)
         if user is None:
             return
+        await interaction.response.defer(ephemeral=True)  # counting alerts may take a moment
         found = await call_service(interaction, access_filter_by_name, user, name)
         if found is REFUSED:
             return
