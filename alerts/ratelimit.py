@@ -10,7 +10,8 @@ sending two at once.
 Without Redis the slot clock lives in the process. With `REDIS_URL` it lives in
 one Redis key, moved by one Lua script that reads Redis' own clock, so any
 number of sender processes on any hosts share one budget. Run the pacer a
-little under 50/s (48 by default in delivery) so clock jitter never reaches it.
+little under 50/s (47 by default, DISCORD_REQUESTS_PER_SECOND) so network
+jitter never pushes a sliding second at Discord over the limit.
 """
 
 from __future__ import annotations
