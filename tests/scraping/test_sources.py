@@ -1,0 +1,139 @@
+"""Each marketplace's parser on recorded (or, where none exists, documented) responses."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from scraping.sources import mercari, paypay_fleamarket, rakuma, yahoo_auctions
+from scraping.sources.base import PageShapeError
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "marketplaces"
+
+
+def fixture(path: str) -> str:
+    return (FIXTURES / path).read_text(encoding="utf-8")
+
+
+def test_mercari_newest_first_keeps_the_items_on_sale_with_every_field():
+    raw = json.loads(fixture("mercari/search_sort_created_desc_sharpnel_2023-12-02.json"))
+    page = mercari.parse(json.dumps(raw))
+    on_sale = [item for item in raw["items"] if item["status"] == "ITEM_STATUS_ON_SALE"]
+    assert (len(page.records), page.skipped, page.broken) == (19, 65, 0)  # 63 sold, 2 trading
+    assert [r.external_id for r in page.records] == [item["id"] for item in on_sale]
+    first, item = page.records[0], on_sale[0]
+    assert first.market == "mercari"
+    assert first.title == " ".join(item["name"].split())
+    assert first.price == int(item["price"])
+    assert first.url == f"https://jp.mercari.com/item/{item['id']}"
+    assert first.image_url == item["thumbnails"][0]
+    assert first.listed_at == datetime.fromtimestamp(int(item["created"]), tz=UTC)
+    assert page.next_page is None  # nextPageToken "" on the last page
+
+
+def test_mercari_pages_on_and_tolerates_older_items_with_fewer_fields():
+    page = mercari.parse(fixture("mercari/search_next_page_sharpnel_p1_2023-03-12.json"))
+    assert page.next_page == "v1:1"
+    old = mercari.parse(fixture("mercari/search_price_5000_10000_sharpnel_2022-08-07.json"))
+    assert old.broken == 0 and old.records
+    assert all(5000 <= r.price <= 10000 and r.brand is None for r in old.records)
+
+
+def test_mercari_skips_no_price_items_and_reads_shops_and_brands():
+    assert mercari.parse(fixture("mercari/search_no_price_item_2024-06-28.json")).records == []
+    shops_item = {
+        "id": "2Fj3kR8sLmNpQrStUvWxYz",
+        "name": "sacai ニット",
+        "price": "23000",
+        "status": "ITEM_STATUS_ON_SALE",
+        "created": "1763858400",
+        "thumbnails": [],
+        "itemType": "ITEM_TYPE_BEYOND",
+        "itemBrand": {"id": "5421", "name": "sacai", "subName": "サカイ"},
+        "shop": {"id": "abc"},
+    }
+    [record] = mercari.parse(json.dumps({"items": [shops_item], "meta": {}})).records
+    assert record.url == "https://jp.mercari.com/shops/product/2Fj3kR8sLmNpQrStUvWxYz"
+    assert record.brand == "sacai"
+
+
+def test_one_unreadable_item_is_skipped_and_counted_not_the_page(caplog):
+    items = [
+        {"id": "m1", "name": "ok", "price": "1000", "status": "ITEM_STATUS_ON_SALE"},
+        {"id": "m2", "name": "broken", "price": "about 1000", "status": "ITEM_STATUS_ON_SALE"},
+        {"id": "m3", "name": "", "price": "1000", "status": "ITEM_STATUS_ON_SALE"},
+    ]
+    page = mercari.parse(json.dumps({"items": items}))
+    assert [r.external_id for r in page.records] == ["m1"]
+    assert page.broken == 2
+    assert "mercari: item 2 skipped, it could not be read" in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("source", "body"),
+    [
+        (mercari, "<html>Just a moment...</html>"),
+        (mercari, '{"error": "rate limited"}'),
+        (paypay_fleamarket, "[]"),
+        (yahoo_auctions, "<html><body>メンテナンス中</body></html>"),
+        (rakuma, "<html><body>Access denied</body></html>"),
+    ],
+)
+def test_a_page_that_changed_shape_is_a_clear_error_naming_the_source(source, body):
+    with pytest.raises(PageShapeError, match=rf"^{source.CODE}: the page changed shape"):
+        source.parse(body)
+
+
+def test_yahoo_auctions_results_page():
+    recorded_at = datetime(2022, 2, 27, 9, tzinfo=UTC).timestamp()
+    page = yahoo_auctions.parse(fixture("yahoo_auctions/search_2022-02.html"), now=recorded_at)
+    assert [r.external_id for r in page.records] == [
+        "s1039793076", "s1039791085", "r1039797461", "x1039785922", "s1039795118"
+    ]  # fmt: skip
+    first = page.records[0]
+    assert first.title == "【ポケモンカード】200/SM-P PROMO ピカチュウ プロモ 中古 ポケカ"
+    assert first.price == 500
+    assert first.url == "https://auctions.yahoo.co.jp/jp/auction/s1039793076"
+    assert first.image_url.startswith("https://auc-pctr.c.yimg.jp/")
+    assert first.listed_at == datetime.fromtimestamp(1645952230, tz=UTC)
+    assert page.records[2].price == 5278
+    # Once their end times have passed the auctions are skipped.
+    at_first_end = yahoo_auctions.parse(
+        fixture("yahoo_auctions/search_2022-02.html"), now=1646312004
+    )
+    assert "s1039793076" not in {r.external_id for r in at_first_end.records}
+    a_year_on = recorded_at + 365 * 86400
+    later = yahoo_auctions.parse(fixture("yahoo_auctions/search_2022-02.html"), now=a_year_on)
+    assert (len(later.records), later.skipped) == (0, 5)
+
+
+def test_yahoo_auctions_empty_results_are_not_an_error():
+    page = yahoo_auctions.parse(f"<div>{yahoo_auctions.NO_RESULTS}</div>")
+    assert page.records == [] and page.broken == 0
+
+
+def test_paypay_fleamarket_open_items_with_both_time_forms():
+    page = paypay_fleamarket.parse(fixture("paypay_fleamarket/search_built_from_docs.json"))
+    assert [r.external_id for r in page.records] == ["z312345678", "z398765432"]
+    assert page.skipped == 1  # sold
+    first, second = page.records
+    assert first.url == "https://paypayfleamarket.yahoo.co.jp/item/z312345678"
+    assert (first.price, first.brand) == (18500, "sacai")
+    assert first.listed_at == datetime(2026, 11, 23, 0, 41, 7, tzinfo=UTC)
+    assert second.listed_at == datetime.fromtimestamp(1763858400, tz=UTC)
+    assert (second.image_url, second.brand) == ("", None)
+    assert page.next_page == "3"  # 240 available
+
+
+def test_rakuma_results_page():
+    page = rakuma.parse(fixture("rakuma/search_built_from_docs.html"))
+    assert page.skipped == 1  # sold out
+    first, second = page.records
+    assert first.external_id == "0123456789abcdef0123456789abcdef"
+    assert first.url == "https://item.fril.jp/0123456789abcdef0123456789abcdef"
+    assert first.title == "sacai サカイ MA-1 ドッキング ブルゾン"
+    assert (first.price, second.price) == (32000, 27800)
+    assert first.image_url == "https://img.fril.jp/img/712345678/m/2123456789.jpg"
