@@ -215,6 +215,26 @@ ALERTS_MAX_ATTEMPTS = envint("ALERTS_MAX_ATTEMPTS", 8)
 ALERTS_IDLE_SECONDS = envfloat("ALERTS_IDLE_SECONDS", 1.0)
 ALERTS_DAILY_DIGEST_HOUR = envint("ALERTS_DAILY_DIGEST_HOUR", 9)  # in TIME_ZONE (UTC)
 
+# Marketplace scanning (scraping/). Sources to scan besides the demo, comma-separated:
+# mercari, yahoo_auctions, paypay_fleamarket, rakuma.
+SCRAPING_SOURCES = envlist("SCRAPING_SOURCES", "")
+SCRAPING_INTERVAL_SECONDS = envint("SCRAPING_INTERVAL_SECONDS", 60)
+SCRAPING_REQUESTS_PER_MINUTE = envint("SCRAPING_REQUESTS_PER_MINUTE", 30)  # per source
+SCRAPING_CONCURRENCY = envint("SCRAPING_CONCURRENCY", 2)  # requests in flight per source
+SCRAPING_TIMEOUT_SECONDS = envfloat("SCRAPING_TIMEOUT_SECONDS", 15.0)
+SCRAPING_RETRIES = envint("SCRAPING_RETRIES", 3)
+SCRAPING_PROXY = envstr("SCRAPING_PROXY")  # e.g. http://user:pass@proxy:3128 (Yahoo from the EEA)
+SCRAPING_BREAKER_FAILURES = envint("SCRAPING_BREAKER_FAILURES", 3)  # failed scans in a row
+SCRAPING_BREAKER_PAUSE_SECONDS = envint("SCRAPING_BREAKER_PAUSE_SECONDS", 600)
+# Where each marketplace is reached; tests point these at a local server ("code=url,…").
+MARKETPLACE_BASE_URLS = {
+    "mercari": "https://api.mercari.jp",
+    "yahoo_auctions": "https://auctions.yahoo.co.jp",
+    "paypay_fleamarket": "https://paypayfleamarket.yahoo.co.jp",
+    "rakuma": "https://fril.jp",
+    **dict(item.split("=", 1) for item in envlist("MARKETPLACE_BASE_URLS", "")),
+}
+
 # Filters and matching.
 FILTER_QUOTA_DEFAULT = envint("FILTER_QUOTA_DEFAULT", 25)
 

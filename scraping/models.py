@@ -36,3 +36,44 @@ class Listing(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_market_display()} {self.external_id}: {self.title}"
+
+
+class SourceState(models.Model):
+    """A source's circuit breaker: failing scans in a row pause it, the other sources go on."""
+
+    source = models.CharField(max_length=32, choices=Market.choices, unique=True)
+    consecutive_failures = models.PositiveIntegerField(default=0)
+    paused_until = models.DateTimeField(
+        null=True, blank=True, help_text="No scan before this time. Clear it to resume now."
+    )
+    last_error = models.TextField(blank=True)
+    last_success_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return self.get_source_display()
+
+    @property
+    def is_paused(self) -> bool:
+        return self.paused_until is not None and self.paused_until > timezone.now()
+
+
+class Scan(models.Model):
+    """One scan cycle of one source: what it asked, what it found, what went wrong."""
+
+    source = models.CharField(max_length=32, choices=Market.choices)
+    started_at = models.DateTimeField(default=timezone.now, db_index=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    requests = models.PositiveIntegerField(default=0)
+    filters = models.PositiveIntegerField(default=0, help_text="Active filters the scan served.")
+    items_seen = models.PositiveIntegerField(default=0)
+    new_items = models.PositiveIntegerField(default=0)
+    alerts = models.PositiveIntegerField(default=0)
+    broken_items = models.PositiveIntegerField(default=0)
+    errors = models.PositiveIntegerField(default=0)
+    error_summary = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_source_display()} scan at {self.started_at:%Y-%m-%d %H:%M:%S}"

@@ -24,3 +24,14 @@ def send_alerts_soon(queued: int) -> None:
     """Wake a worker to send what a scan queued, instead of waiting for a sendalerts poll."""
     if queued:
         async_task("alerts.tasks.send_due_alerts", task_name="send alerts after a scan")
+
+
+def scan_market(source: str) -> str:
+    """One scan cycle, its searches spread over the scan interval (the schedule's period)."""
+    from django.conf import settings
+
+    from scraping.management.commands.scan import describe
+    from scraping.scanner import scan_source
+
+    scan = scan_source(source, spread_seconds=settings.SCRAPING_INTERVAL_SECONDS * 0.9)
+    return describe(scan, source)

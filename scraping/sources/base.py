@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlencode
 
 from filters.errors import ServiceError
 from scraping.records import ListingRecord, parse_listing
@@ -67,6 +68,11 @@ def json_results(source: str, body: str | bytes) -> dict[str, Any]:
     if not isinstance(data, dict) or not isinstance(data.get("items"), list):
         raise PageShapeError(source, "no `items` list in the search response")
     return data
+
+
+def query(params: dict[str, Any]) -> str:
+    """A URL query string of the parameters that have a value."""
+    return urlencode({key: value for key, value in params.items() if value is not None})
 
 
 def from_unix(seconds: Any) -> str | None:

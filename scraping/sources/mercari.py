@@ -15,8 +15,20 @@ ours anyway to share one rate limit and circuit breaker with the other sources.
 
 from __future__ import annotations
 
+import base64
+import json
+import secrets
+import time
+import uuid
+from functools import cache
 from typing import Any
 
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+
+from scraping.http import FetchRequest
+from scraping.planning import Search
 from scraping.sources.base import NotForSale, Page, from_unix, json_results, parse_items
 
 CODE = "mercari"
@@ -49,3 +61,60 @@ def parse(body: str | bytes) -> Page:
     data = json_results(CODE, body)
     next_token = (data.get("meta") or {}).get("nextPageToken") or None
     return parse_items(CODE, data["items"], parse_item, next_token)
+
+
+def search_request(search: Search, base_url: str) -> FetchRequest:
+    """The newest 120 items for the words, Mercari Shops included, signed with a DPoP proof."""
+    url = f"{base_url}/v2/entities:search"
+    body = {
+        "pageSize": 120,
+        "pageToken": "",
+        "searchSessionId": secrets.token_hex(16),
+        "indexRouting": "INDEX_ROUTING_UNSPECIFIED",
+        "searchCondition": {
+            "keyword": search.keyword,
+            "sort": "SORT_CREATED_TIME",
+            "order": "ORDER_DESC",
+            "status": ["STATUS_ON_SALE"],
+            "priceMin": search.price_min or 0,
+            "priceMax": search.price_max or 0,
+        },
+        "defaultDatasets": ["DATASET_TYPE_MERCARI", "DATASET_TYPE_BEYOND"],
+    }
+    headers = {"X-Platform": "web", "DPoP": dpop_proof(url, "POST")}
+    return FetchRequest(url, search.keyword or "newest", "POST", body, headers)
+
+
+@cache
+def _signing_key() -> ec.EllipticCurvePrivateKey:
+    # Any fresh P-256 key is accepted; one per process is enough.
+    return ec.generate_private_key(ec.SECP256R1())
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def dpop_proof(url: str, method: str) -> str:
+    """A DPoP proof JWT (RFC 9449) for one request, signed ES256 with the process's key."""
+    key = _signing_key()
+    numbers = key.public_key().public_numbers()
+    jwk = {
+        "crv": "P-256",
+        "kty": "EC",
+        "x": _b64(numbers.x.to_bytes(32, "big")),
+        "y": _b64(numbers.y.to_bytes(32, "big")),
+    }
+    header = {"typ": "dpop+jwt", "alg": "ES256", "jwk": jwk}
+    payload = {
+        "iat": int(time.time()),
+        "jti": str(uuid.uuid4()),
+        "htu": url,
+        "htm": method,
+        "uuid": str(uuid.uuid4()),
+    }
+    signing_input = ".".join(
+        _b64(json.dumps(part, separators=(",", ":")).encode()) for part in (header, payload)
+    )
+    r, s = decode_dss_signature(key.sign(signing_input.encode(), ec.ECDSA(hashes.SHA256())))
+    return f"{signing_input}.{_b64(r.to_bytes(32, 'big') + s.to_bytes(32, 'big'))}"

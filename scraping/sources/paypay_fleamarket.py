@@ -11,10 +11,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from scraping.sources.base import NotForSale, Page, from_unix, json_results, parse_items
+from scraping.http import FetchRequest
+from scraping.planning import Search
+from scraping.sources.base import NotForSale, Page, from_unix, json_results, parse_items, query
 
 CODE = "paypay_fleamarket"
 ITEM_URL = "https://paypayfleamarket.yahoo.co.jp/item/{id}"
+
+
+def search_request(search: Search, base_url: str) -> FetchRequest:
+    """The newest 100 open items for the words (the default would include sold ones)."""
+    params = {"query": search.keyword, "results": 100, "offset": 0, "itemStatus": "open"}
+    params |= {"sort": "openTime", "order": "desc"}
+    params |= {"minPrice": search.price_min, "maxPrice": search.price_max}
+    return FetchRequest(f"{base_url}/api/v1/search?{query(params)}", search.keyword or "newest")
 
 
 def parse_item(item: dict[str, Any]) -> dict[str, Any]:

@@ -13,10 +13,19 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from scraping.html import Element, parse_html
-from scraping.sources.base import NotForSale, Page, PageShapeError, parse_items
+from scraping.http import FetchRequest
+from scraping.planning import Search
+from scraping.sources.base import NotForSale, Page, PageShapeError, parse_items, query
 
 CODE = "rakuma"
 NO_RESULTS = "該当する商品が見つかりません"
+
+
+def search_request(search: Search, base_url: str) -> FetchRequest:
+    """The newest page of items on sale for the words."""
+    params = {"query": search.keyword, "transaction": "selling", "sort": "created_at"}
+    params |= {"order": "desc", "page": 1, "min": search.price_min, "max": search.price_max}
+    return FetchRequest(f"{base_url}/s?{query(params)}", search.keyword or "newest")
 
 
 def parse_item(box: Element) -> dict[str, Any]:

@@ -15,12 +15,22 @@ import time
 from typing import Any
 
 from scraping.html import Element, parse_html
-from scraping.sources.base import NotForSale, Page, PageShapeError, from_unix, parse_items
+from scraping.http import FetchRequest
+from scraping.planning import Search
+from scraping.sources.base import NotForSale, Page, PageShapeError, from_unix, parse_items, query
 
 CODE = "yahoo_auctions"
 ITEM_URL = "https://auctions.yahoo.co.jp/jp/auction/{id}"
 NO_RESULTS = "条件に一致する商品は見つかりませんでした"
 _START = re.compile(r"(?:^|;)st:(\d+)")
+
+
+def search_request(search: Search, base_url: str) -> FetchRequest:
+    """The newest 50 results for the words, buy-now and auctions alike."""
+    params = {"p": search.keyword, "va": search.keyword, "exflg": 1, "b": 1, "n": 50}
+    params |= {"s1": "new", "o1": "d"}
+    params |= {"aucminprice": search.price_min, "aucmaxprice": search.price_max}
+    return FetchRequest(f"{base_url}/search/search?{query(params)}", search.keyword or "newest")
 
 
 def parse_item(product: Element, now: float) -> dict[str, Any]:

@@ -1,0 +1,63 @@
+"""`manage.py scan [--source CODE] --once`: scan the marketplaces in the foreground.
+
+With `--once`, one cycle per source, with a progress bar on a terminal and a
+summary line per source. Without it, cycles repeat every
+SCRAPING_INTERVAL_SECONDS, each source's searches spread over the interval,
+until SIGTERM or Ctrl-C. In production django-q2 runs the scans instead
+(`setup_schedules`).
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from lib.progress import progress_bar
+from scraping.models import Scan
+from scraping.scanner import SOURCES, scan_source, searches_for
+
+
+def describe(scan: Scan | None, source: str) -> str:
+    if scan is None:
+        return f"{source}: paused by its circuit breaker (see the admin)"
+    seconds = (scan.finished_at - scan.started_at).total_seconds()
+    return (
+        f"{source}: {scan.requests} requests for {scan.filters} filters, "
+        f"{scan.items_seen} items seen, {scan.new_items} new, {scan.alerts} alerts queued, "
+        f"{scan.broken_items} unreadable items, {scan.errors} errors, {seconds:.1f}s"
+    )
+
+
+class Command(BaseCommand):
+    help = "Scan marketplaces for new listings: one cycle with --once, else repeatedly."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--source", choices=sorted(SOURCES), help="one source only")
+        parser.add_argument("--once", action="store_true", help="one cycle, then exit")
+
+    def handle(self, *args, source: str | None = None, once: bool = False, **options) -> None:
+        sources = [source] if source else settings.SCRAPING_SOURCES
+        if not sources:
+            raise CommandError(
+                "No source to scan: set SCRAPING_SOURCES (e.g. mercari,rakuma) or use --source."
+            )
+        unknown = sorted(set(sources) - set(SOURCES))
+        if unknown:
+            raise CommandError(f"Unknown sources in SCRAPING_SOURCES: {', '.join(unknown)}.")
+        if once:
+            for code in sources:
+                with progress_bar(len(searches_for(code)[0]), "requests", self.stderr) as bar:
+                    scan = scan_source(code, progress=bar.update)
+                self.stdout.write(describe(scan, code))
+            return
+        stopping = threading.Event()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, lambda *_: stopping.set())
+        interval = settings.SCRAPING_INTERVAL_SECONDS
+        while not stopping.is_set():
+            for code in sources:
+                self.stdout.write(describe(scan_source(code, spread_seconds=interval * 0.9), code))
+            stopping.wait(interval * 0.1)

@@ -1,0 +1,41 @@
+"""`manage.py setup_schedules`: install the django-q2 schedules, idempotently, by name.
+
+One "scan <source>" schedule per source in SCRAPING_SOURCES, every
+SCRAPING_INTERVAL_SECONDS (django-q2 counts in whole minutes, so at least
+one). Schedules of sources no longer configured are removed. The hourly
+"alert digests" schedule comes with the migrations.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+from django_q.models import Schedule
+
+PREFIX = "scan "
+
+
+class Command(BaseCommand):
+    help = "Install or update the django-q2 schedules of the marketplace scans."
+
+    def handle(self, *args, **options) -> None:
+        minutes = max(1, round(settings.SCRAPING_INTERVAL_SECONDS / 60))
+        wanted = {f"{PREFIX}{code}": code for code in settings.SCRAPING_SOURCES}
+        for name, code in wanted.items():
+            _, created = Schedule.objects.update_or_create(
+                name=name,
+                defaults={
+                    "func": "scraping.tasks.scan_market",
+                    "args": repr((code,)),
+                    "schedule_type": Schedule.MINUTES,
+                    "minutes": minutes,
+                    "repeats": -1,
+                },
+            )
+            self.stdout.write(
+                f"{'installed' if created else 'updated'} “{name}”, every {minutes} min"
+            )
+        stale = Schedule.objects.filter(name__startswith=PREFIX).exclude(name__in=wanted)
+        for name in stale.values_list("name", flat=True):
+            self.stdout.write(f"removed “{name}”")
+        stale.delete()

@@ -1,0 +1,173 @@
+"""Scanning against a local marketplace server: planning, politeness, resilience, records."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from urllib.parse import parse_qs
+
+import pytest
+from django.conf import settings as django_settings
+
+from alerts.models import Alert
+from scraping.breaker import state_of
+from scraping.http import SourceClient
+from scraping.models import Listing, Scan
+from scraping.scanner import scan_source
+from tests.builders import make_filter, make_user
+from tests.scraping.conftest import Reply
+
+pytestmark = pytest.mark.django_db
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "marketplaces"
+RAKUMA_PAGE = (FIXTURES / "rakuma" / "search_built_from_docs.html").read_text(encoding="utf-8")
+PAYPAY_PAGE = (FIXTURES / "paypay_fleamarket" / "search_built_from_docs.json").read_text()
+
+
+def quick_client(source: str) -> SourceClient:
+    """The settings' client with short backoffs, so retries take milliseconds in tests."""
+    return SourceClient(
+        source,
+        requests_per_minute=django_settings.SCRAPING_REQUESTS_PER_MINUTE,
+        concurrency=2,
+        timeout=django_settings.SCRAPING_TIMEOUT_SECONDS,
+        retries=django_settings.SCRAPING_RETRIES,
+        backoff_base=0.05,
+    )
+
+
+def sacai_fans_on(market: str, count: int = 2) -> list:
+    users = [make_user() for _ in range(count)]
+    for user in users:
+        make_filter(user, brands=["Sacai"], markets=[market])
+    return users
+
+
+def test_one_search_per_spelling_for_every_user_and_new_listings_alert_once(marketplace):
+    fans = sacai_fans_on("rakuma", 3)
+    make_filter(make_user(), brands=["Sacai"], keywords=["MA-1"], markets=["rakuma"])
+    marketplace.serve("/s", Reply(RAKUMA_PAGE))
+    scan = scan_source("rakuma", client=quick_client("rakuma"))
+
+    queries = sorted(parse_qs(query)["query"][0] for _, query, _ in marketplace.requests)
+    assert queries == ["sacai", "サカイ"]  # 4 filters, 2 searches
+    _, query, headers = marketplace.requests[0]
+    assert parse_qs(query)["transaction"] == ["selling"] and "Mozilla/5.0" in headers["User-Agent"]
+    assert (scan.requests, scan.filters, scan.items_seen, scan.new_items) == (2, 4, 4, 2)
+    assert Listing.objects.filter(market="rakuma").count() == 2  # the sold one is skipped
+    sacai = Listing.objects.get(title__startswith="sacai")
+    assert sorted(Alert.objects.filter(listing=sacai).values_list("user_id", flat=True)) == sorted(
+        [u.pk for u in fans] + [Alert.objects.exclude(user__in=fans).get().user_id]
+    )
+    again = scan_source("rakuma", client=quick_client("rakuma"))
+    assert (again.new_items, again.alerts) == (0, 0)  # seen before: never alerts twice
+
+
+@pytest.mark.parametrize(
+    "trouble",
+    [
+        Reply("oops", 500),
+        Reply("slow down", 429, {"Retry-After": "0.3"}),
+        Reply("locked", 423),
+        Reply("cloudflare", 403),
+        Reply(RAKUMA_PAGE, delay=1.0),  # slower than the 0.5 s timeout
+    ],
+    ids=["500", "429", "423", "403", "slow"],
+)
+def test_a_failing_request_is_retried_and_the_scan_still_finds_everything(marketplace, trouble):
+    sacai_fans_on("rakuma", 1)
+    marketplace.serve("/s", trouble, Reply(RAKUMA_PAGE))
+    started = time.monotonic()
+    scan = scan_source("rakuma", client=quick_client("rakuma"))
+    assert (scan.errors, scan.new_items) == (0, 2)
+    assert scan.requests == 3  # two searches, one of them retried
+    if trouble.status == 429:
+        assert time.monotonic() - started >= 0.3
+
+
+def test_a_page_that_changed_shape_is_an_error_naming_the_source(marketplace, caplog):
+    sacai_fans_on("rakuma", 1)
+    marketplace.serve("/s", Reply("<html><body>Please verify you are human</body></html>"))
+    scan = scan_source("rakuma", client=quick_client("rakuma"))
+    assert scan.errors == 2 and scan.new_items == 0
+    assert "rakuma: the page changed shape" in scan.error_summary
+    assert "rakuma: the page changed shape" in caplog.text
+    assert state_of("rakuma").consecutive_failures == 1
+
+
+def test_the_breaker_pauses_a_failing_source_while_the_others_go_on(marketplace, settings):
+    settings.SCRAPING_BREAKER_FAILURES = 2
+    sacai_fans_on("rakuma", 1)
+    sacai_fans_on("paypay_fleamarket", 1)
+    marketplace.serve("/s", Reply("down", 503))
+    marketplace.serve("/api/v1/search", Reply(PAYPAY_PAGE))
+    for _ in range(2):
+        assert scan_source("rakuma", client=quick_client("rakuma")).errors == 2
+    state = state_of("rakuma")
+    assert state.is_paused and "HTTP 503" in state.last_error
+    asked = len(marketplace.requests)
+    assert scan_source("rakuma", client=quick_client("rakuma")) is None
+    assert len(marketplace.requests) == asked  # a paused source is not asked at all
+    paypay = scan_source("paypay_fleamarket", client=quick_client("paypay_fleamarket"))
+    assert (paypay.errors, paypay.new_items, paypay.alerts) == (0, 2, 1)
+    assert Scan.objects.filter(source="rakuma").count() == 2
+
+
+def test_searches_are_spread_over_the_interval(marketplace):
+    for brand in ["Sacai", "Kapital"]:
+        make_filter(make_user(), brands=[brand], markets=["rakuma"])
+    marketplace.serve("/s", Reply(RAKUMA_PAGE))
+    times = []
+    scan_source(
+        "rakuma",
+        spread_seconds=0.8,
+        client=quick_client("rakuma"),
+        progress=lambda _: times.append(time.monotonic()),
+    )
+    assert len(times) == 4
+    assert times[-1] - times[0] >= 0.5  # four searches 0.2 s apart, not a burst
+
+
+def test_scan_once_prints_a_summary_per_source(marketplace, run_command):
+    sacai_fans_on("paypay_fleamarket", 1)
+    marketplace.serve("/api/v1/search", Reply(PAYPAY_PAGE))
+    status, out, _ = run_command("scan", "--source", "paypay_fleamarket", "--once")
+    assert status == 0
+    assert out.startswith("paypay_fleamarket: 2 requests for 1 filters, 4 items seen, 2 new,")
+
+
+def test_setup_schedules_installs_one_scan_per_source_idempotently(run_command, settings):
+    from django_q.models import Schedule
+
+    settings.SCRAPING_SOURCES = ["mercari", "rakuma"]
+    run_command("setup_schedules")
+    run_command("setup_schedules")
+    scans = Schedule.objects.filter(name__startswith="scan ")
+    assert sorted(scans.values_list("name", "func", "args", "minutes")) == [
+        ("scan mercari", "scraping.tasks.scan_market", "('mercari',)", 1),
+        ("scan rakuma", "scraping.tasks.scan_market", "('rakuma',)", 1),
+    ]
+    settings.SCRAPING_SOURCES = ["rakuma"]
+    run_command("setup_schedules")
+    assert list(
+        Schedule.objects.filter(name__startswith="scan ").values_list("name", flat=True)
+    ) == ["scan rakuma"]
+
+
+def test_a_paused_source_shows_in_the_admin_and_can_be_resumed(admin_client, settings):
+    from django.urls import reverse
+
+    from scraping.breaker import record_failure
+
+    settings.SCRAPING_BREAKER_FAILURES = 1
+    state = record_failure("rakuma", "rakuma: HTTP 503 for sacai after 3 attempts")
+    page = admin_client.get(reverse("admin:scraping_sourcestate_changelist")).content.decode()
+    assert "rakuma: HTTP 503 for sacai after 3 attempts" in page
+    response = admin_client.post(
+        reverse("admin:scraping_sourcestate_changelist"),
+        {"action": "resume_now", "_selected_action": [state.pk]},
+        follow=True,
+    )
+    assert "Resumed 1 source(s)." in response.content.decode()
+    assert not state_of("rakuma").is_paused
+    assert admin_client.get(reverse("admin:scraping_scan_changelist")).status_code == 200
