@@ -218,6 +218,8 @@ ALERTS_DAILY_DIGEST_HOUR = envint("ALERTS_DAILY_DIGEST_HOUR", 9)  # in TIME_ZONE
 # Marketplace scanning (scraping/). Sources to scan besides the demo, comma-separated:
 # mercari, yahoo_auctions, paypay_fleamarket, rakuma.
 SCRAPING_SOURCES = envlist("SCRAPING_SOURCES", "")
+# With "jsonfeed" among the sources: URLs or files of listing JSON Lines to read each cycle.
+JSONFEED_URLS = envlist("JSONFEED_URLS", "")
 SCRAPING_INTERVAL_SECONDS = envint("SCRAPING_INTERVAL_SECONDS", 60)
 SCRAPING_REQUESTS_PER_MINUTE = envint("SCRAPING_REQUESTS_PER_MINUTE", 30)  # per source
 SCRAPING_CONCURRENCY = envint("SCRAPING_CONCURRENCY", 2)  # requests in flight per source
@@ -226,6 +228,10 @@ SCRAPING_RETRIES = envint("SCRAPING_RETRIES", 3)
 SCRAPING_PROXY = envstr("SCRAPING_PROXY")  # e.g. http://user:pass@proxy:3128 (Yahoo from the EEA)
 SCRAPING_BREAKER_FAILURES = envint("SCRAPING_BREAKER_FAILURES", 3)  # failed scans in a row
 SCRAPING_BREAKER_PAUSE_SECONDS = envint("SCRAPING_BREAKER_PAUSE_SECONDS", 600)
+# Retention, run daily: scan records, listings no alert refers to, delivered alerts.
+RETENTION_SCANS_DAYS = envint("RETENTION_SCANS_DAYS", 30)
+RETENTION_LISTINGS_DAYS = envint("RETENTION_LISTINGS_DAYS", 30)
+RETENTION_ALERTS_DAYS = envint("RETENTION_ALERTS_DAYS", 180)
 # Where each marketplace is reached; tests point these at a local server ("code=url,…").
 MARKETPLACE_BASE_URLS = {
     "mercari": "https://api.mercari.jp",

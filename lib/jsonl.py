@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,21 +28,26 @@ class LineError:
 def read_jsonl(path: str | Path) -> Iterator[tuple[int, dict[str, Any] | LineError]]:
     """Yield (line number, object) per non-blank line, or a LineError when it isn't a JSON object."""
     with open(path, encoding="utf-8-sig") as handle:
-        for number, raw in enumerate(handle, start=1):
-            if not raw.strip():
-                continue
-            try:
-                value = json.loads(raw)
-            except json.JSONDecodeError as error:
-                yield (
-                    number,
-                    LineError(number, "", f"not valid JSON ({error.msg} at column {error.colno})"),
-                )
-                continue
-            if not isinstance(value, dict):
-                yield number, LineError(number, "", "expected a JSON object")
-                continue
-            yield number, value
+        yield from jsonl_objects(handle)
+
+
+def jsonl_objects(lines: Iterable[str]) -> Iterator[tuple[int, dict[str, Any] | LineError]]:
+    """The same, for lines from anywhere (a file, an HTTP body)."""
+    for number, raw in enumerate(lines, start=1):
+        if not raw.strip():
+            continue
+        try:
+            value = json.loads(raw)
+        except json.JSONDecodeError as error:
+            yield (
+                number,
+                LineError(number, "", f"not valid JSON ({error.msg} at column {error.colno})"),
+            )
+            continue
+        if not isinstance(value, dict):
+            yield number, LineError(number, "", "expected a JSON object")
+            continue
+        yield number, value
 
 
 def count_lines(path: str | Path) -> int:

@@ -15,6 +15,7 @@ import logging
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
+from functools import partial
 from types import ModuleType
 
 from django.conf import settings
@@ -27,14 +28,15 @@ from scraping.http import FetchError, FetchRequest, SourceClient
 from scraping.ingest import ingest_listings
 from scraping.models import Scan
 from scraping.planning import Search, plan_searches
-from scraping.sources import mercari, paypay_fleamarket, rakuma, yahoo_auctions
-from scraping.sources.base import PageShapeError
+from scraping.sources import jsonfeed, mercari, paypay_fleamarket, rakuma, yahoo_auctions
+from scraping.sources.base import Page, PageShapeError
 
 log = logging.getLogger(__name__)
 
 SOURCES: dict[str, ModuleType] = {
     module.CODE: module for module in (mercari, yahoo_auctions, paypay_fleamarket, rakuma)
 }
+SCANNABLE = [*SOURCES, jsonfeed.CODE]
 
 
 def client_for(source: str) -> SourceClient:
@@ -56,6 +58,22 @@ def searches_for(source: str) -> tuple[list[Search], int]:
     return [s for s in plan.searches if s.market == source], served
 
 
+def _search(module: ModuleType, client: SourceClient, request: FetchRequest) -> Page:
+    return module.parse(client.fetch(request))
+
+
+def planned_jobs(source: str, client: SourceClient) -> tuple[list[Callable[[], Page]], int]:
+    """The cycle's fetches (each returning a page), and how many active filters they serve."""
+    if source == jsonfeed.CODE:
+        served = Filter.objects.matchable().count()
+        return [partial(jsonfeed.read, url, client) for url in settings.JSONFEED_URLS], served
+    module = SOURCES[source]
+    searches, served = searches_for(source)
+    base_url = settings.MARKETPLACE_BASE_URLS[source]
+    requests = [module.search_request(search, base_url) for search in searches]
+    return [partial(_search, module, client, request) for request in requests], served
+
+
 def scan_source(
     source: str,
     spread_seconds: float = 0.0,
@@ -67,25 +85,23 @@ def scan_source(
     if state.is_paused:
         log.warning("%s is paused until %s: %s", source, state.paused_until, state.last_error)
         return None
-    module, client = SOURCES[source], client or client_for(source)
-    searches, served = searches_for(source)
+    client = client or client_for(source)
+    jobs, served = planned_jobs(source, client)
     scan = Scan.objects.create(source=source, filters=served)
-    base_url = settings.MARKETPLACE_BASE_URLS[source]
-    requests = [module.search_request(search, base_url) for search in searches]
-    step = spread_seconds / len(requests) if requests else 0.0
+    step = spread_seconds / len(jobs) if jobs else 0.0
     started = time.monotonic()
     problems: list[str] = []
 
-    def fetch(position: int, request: FetchRequest) -> bytes:
+    def run(position: int, job: Callable[[], Page]) -> Page:
         time.sleep(max(0.0, started + position * step - time.monotonic()))
-        return client.fetch(request)
+        return job()
 
     with ThreadPoolExecutor(max_workers=settings.SCRAPING_CONCURRENCY) as pool:
-        pending = [pool.submit(fetch, n, request) for n, request in enumerate(requests)]
+        pending = [pool.submit(run, n, job) for n, job in enumerate(jobs)]
         for future in as_completed(pending):
             try:
-                page = module.parse(future.result())
-            except (FetchError, PageShapeError) as error:
+                page = future.result()
+            except (FetchError, PageShapeError, OSError) as error:
                 log.error("%s", error)
                 problems.append(str(error))
             else:
@@ -100,7 +116,7 @@ def scan_source(
     scan.error_summary = "\n".join(problems[:20])
     scan.finished_at = timezone.now()
     scan.save()
-    if requests and len(problems) == len(requests):
+    if jobs and len(problems) == len(jobs):
         breaker.record_failure(source, problems[0])
     else:
         breaker.record_success(source)

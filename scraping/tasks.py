@@ -35,3 +35,11 @@ def scan_market(source: str) -> str:
 
     scan = scan_source(source, spread_seconds=settings.SCRAPING_INTERVAL_SECONDS * 0.9)
     return describe(scan, source)
+
+
+def purge_old_records() -> str:
+    """The daily retention job."""
+    from scraping.retention import purge_old_records as purge
+
+    counts = purge()
+    return ", ".join(f"{n} {kind} deleted" for kind, n in counts.items())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 from urllib.parse import parse_qs
@@ -171,3 +172,23 @@ def test_a_paused_source_shows_in_the_admin_and_can_be_resumed(admin_client, set
     assert "Resumed 1 source(s)." in response.content.decode()
     assert not state_of("rakuma").is_paused
     assert admin_client.get(reverse("admin:scraping_scan_changelist")).status_code == 200
+
+
+def test_a_json_lines_feed_from_a_url_or_a_file(marketplace, settings, tmp_path, caplog):
+    from tests.builders import listing_json
+
+    make_filter(make_user(), brands=["Sacai"])
+    lines = [
+        json.dumps(listing_json("sacai knit", market="rakuma"), ensure_ascii=False),
+        "{not json",
+        json.dumps({**listing_json("kapital denim"), "price": -5}),
+        json.dumps(listing_json("sacai vest", market="mercari")),
+    ]
+    marketplace.serve("/feed.jsonl", Reply("\n".join(lines[:3])))
+    feed_file = tmp_path / "feed.jsonl"
+    feed_file.write_text(lines[3] + "\n", encoding="utf-8")
+    settings.JSONFEED_URLS = [f"{marketplace.url}/feed.jsonl", str(feed_file)]
+    scan = scan_source("jsonfeed", client=quick_client("jsonfeed"))
+    assert (scan.items_seen, scan.new_items, scan.alerts, scan.broken_items) == (2, 2, 2, 2)
+    assert "jsonfeed line 2 skipped: line 2: not valid JSON" in caplog.text
+    assert "jsonfeed line 3 skipped: price" in caplog.text

@@ -17,7 +17,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from lib.progress import progress_bar
 from scraping.models import Scan
-from scraping.scanner import SOURCES, scan_source, searches_for
+from scraping.scanner import SCANNABLE, client_for, planned_jobs, scan_source
 
 
 def describe(scan: Scan | None, source: str) -> str:
@@ -35,7 +35,7 @@ class Command(BaseCommand):
     help = "Scan marketplaces for new listings: one cycle with --once, else repeatedly."
 
     def add_arguments(self, parser) -> None:
-        parser.add_argument("--source", choices=sorted(SOURCES), help="one source only")
+        parser.add_argument("--source", choices=SCANNABLE, help="one source only")
         parser.add_argument("--once", action="store_true", help="one cycle, then exit")
 
     def handle(self, *args, source: str | None = None, once: bool = False, **options) -> None:
@@ -44,13 +44,15 @@ class Command(BaseCommand):
             raise CommandError(
                 "No source to scan: set SCRAPING_SOURCES (e.g. mercari,rakuma) or use --source."
             )
-        unknown = sorted(set(sources) - set(SOURCES))
+        unknown = sorted(set(sources) - set(SCANNABLE))
         if unknown:
             raise CommandError(f"Unknown sources in SCRAPING_SOURCES: {', '.join(unknown)}.")
         if once:
             for code in sources:
-                with progress_bar(len(searches_for(code)[0]), "requests", self.stderr) as bar:
-                    scan = scan_source(code, progress=bar.update)
+                client = client_for(code)
+                total = len(planned_jobs(code, client)[0])
+                with progress_bar(total, "requests", self.stderr) as bar:
+                    scan = scan_source(code, client=client, progress=bar.update)
                 self.stdout.write(describe(scan, code))
             return
         stopping = threading.Event()

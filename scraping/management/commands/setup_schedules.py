@@ -2,8 +2,9 @@
 
 One "scan <source>" schedule per source in SCRAPING_SOURCES, every
 SCRAPING_INTERVAL_SECONDS (django-q2 counts in whole minutes, so at least
-one). Schedules of sources no longer configured are removed. The hourly
-"alert digests" schedule comes with the migrations.
+one); schedules of sources no longer configured are removed. A daily
+"retention" schedule purges old records. The hourly "alert digests" schedule
+comes with the migrations.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from django.core.management.base import BaseCommand
 from django_q.models import Schedule
 
 PREFIX = "scan "
+RETENTION = "retention"
 
 
 class Command(BaseCommand):
@@ -35,6 +37,14 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"{'installed' if created else 'updated'} “{name}”, every {minutes} min"
             )
+        Schedule.objects.update_or_create(
+            name=RETENTION,
+            defaults={
+                "func": "scraping.tasks.purge_old_records",
+                "schedule_type": Schedule.DAILY,
+                "repeats": -1,
+            },
+        )
         stale = Schedule.objects.filter(name__startswith=PREFIX).exclude(name__in=wanted)
         for name in stale.values_list("name", flat=True):
             self.stdout.write(f"removed “{name}”")

@@ -1,0 +1,43 @@
+"""The jsonfeed source: listings as JSON Lines (the `import_listings` format) from a URL or a file.
+
+For partners who publish their own listings, and for tests. Every cycle reads
+the whole feed; listings already seen are recognised by market and id and
+never alert twice. A bad line is skipped, counted and logged with its number.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from filters.errors import ServiceError
+from lib.jsonl import LineError, jsonl_objects
+from scraping.http import FetchRequest, SourceClient
+from scraping.records import parse_listing
+from scraping.sources.base import Page
+
+log = logging.getLogger(__name__)
+
+CODE = "jsonfeed"
+
+
+def parse(body: str | bytes) -> Page:
+    text = body.decode("utf-8-sig", "replace") if isinstance(body, bytes) else body
+    page = Page()
+    for number, item in jsonl_objects(text.splitlines()):
+        try:
+            if isinstance(item, LineError):
+                raise ValueError(str(item))
+            page.records.append(parse_listing(item))
+        except (ServiceError, ValueError) as error:
+            page.broken += 1
+            log.warning("jsonfeed line %d skipped: %s", number, error)
+    return page
+
+
+def read(location: str, client: SourceClient) -> Page:
+    """The feed at an http(s) URL (fetched politely) or in a local file."""
+    if urlsplit(location).scheme in {"http", "https"}:
+        return parse(client.fetch(FetchRequest(location, location)))
+    return parse(Path(location).read_bytes())
