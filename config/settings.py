@@ -226,6 +226,11 @@ SCRAPING_CONCURRENCY = envint("SCRAPING_CONCURRENCY", 2)  # requests in flight p
 SCRAPING_TIMEOUT_SECONDS = envfloat("SCRAPING_TIMEOUT_SECONDS", 15.0)
 SCRAPING_RETRIES = envint("SCRAPING_RETRIES", 3)
 SCRAPING_PROXY = envstr("SCRAPING_PROXY")  # e.g. http://user:pass@proxy:3128 (Yahoo from the EEA)
+# A market that would need more searches than this reads its newest-first feed instead,
+# SCRAPING_FEED_POLLS times a cycle, paging back to the listings already seen (0: never).
+SCRAPING_FEED_THRESHOLD = envint("SCRAPING_FEED_THRESHOLD", 20)
+SCRAPING_FEED_POLLS = envint("SCRAPING_FEED_POLLS", 6)
+SCRAPING_FEED_MAX_PAGES = envint("SCRAPING_FEED_MAX_PAGES", 5)
 SCRAPING_BREAKER_FAILURES = envint("SCRAPING_BREAKER_FAILURES", 3)  # failed scans in a row
 SCRAPING_BREAKER_PAUSE_SECONDS = envint("SCRAPING_BREAKER_PAUSE_SECONDS", 600)
 # Retention, run daily: scan records, listings no alert refers to, delivered alerts.

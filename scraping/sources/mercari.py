@@ -63,12 +63,16 @@ def parse(body: str | bytes) -> Page:
     return parse_items(CODE, data["items"], parse_item, next_token)
 
 
-def search_request(search: Search, base_url: str) -> FetchRequest:
+def following_page(token: str | None, page: Page) -> str | None:
+    return page.next_page
+
+
+def search_request(search: Search, base_url: str, page: str | None = None) -> FetchRequest:
     """The newest 120 items for the words, Mercari Shops included, signed with a DPoP proof."""
     url = f"{base_url}/v2/entities:search"
     body = {
         "pageSize": 120,
-        "pageToken": "",
+        "pageToken": page or "",
         "searchSessionId": secrets.token_hex(16),
         "indexRouting": "INDEX_ROUTING_UNSPECIFIED",
         "searchCondition": {

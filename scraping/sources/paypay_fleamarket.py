@@ -19,9 +19,14 @@ CODE = "paypay_fleamarket"
 ITEM_URL = "https://paypayfleamarket.yahoo.co.jp/item/{id}"
 
 
-def search_request(search: Search, base_url: str) -> FetchRequest:
+def following_page(token: str | None, page: Page) -> str | None:
+    return page.next_page
+
+
+def search_request(search: Search, base_url: str, page: str | None = None) -> FetchRequest:
     """The newest 100 open items for the words (the default would include sold ones)."""
-    params = {"query": search.keyword, "results": 100, "offset": 0, "itemStatus": "open"}
+    params = {"query": search.keyword, "results": 100, "offset": int(page or 0)}
+    params["itemStatus"] = "open"
     params |= {"sort": "openTime", "order": "desc"}
     params |= {"minPrice": search.price_min, "maxPrice": search.price_max}
     return FetchRequest(f"{base_url}/api/v1/search?{query(params)}", search.keyword or "newest")

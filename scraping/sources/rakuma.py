@@ -21,10 +21,20 @@ CODE = "rakuma"
 NO_RESULTS = "該当する商品が見つかりません"
 
 
-def search_request(search: Search, base_url: str) -> FetchRequest:
+PAGE_SIZE = 36
+
+
+def following_page(token: str | None, page: Page) -> str | None:
+    """The next page number when this page was full."""
+    full = len(page.records) + page.skipped + page.broken >= PAGE_SIZE
+    return str(int(token or 1) + 1) if full else None
+
+
+def search_request(search: Search, base_url: str, page: str | None = None) -> FetchRequest:
     """The newest page of items on sale for the words."""
     params = {"query": search.keyword, "transaction": "selling", "sort": "created_at"}
-    params |= {"order": "desc", "page": 1, "min": search.price_min, "max": search.price_max}
+    params |= {"order": "desc", "page": int(page or 1)}
+    params |= {"min": search.price_min, "max": search.price_max}
     return FetchRequest(f"{base_url}/s?{query(params)}", search.keyword or "newest")
 
 

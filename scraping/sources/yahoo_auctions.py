@@ -25,9 +25,19 @@ NO_RESULTS = "条件に一致する商品は見つかりませんでした"
 _START = re.compile(r"(?:^|;)st:(\d+)")
 
 
-def search_request(search: Search, base_url: str) -> FetchRequest:
+PAGE_SIZE = 50
+
+
+def following_page(token: str | None, page: Page) -> str | None:
+    """The next offset (`b`, 1-based) when this page was full."""
+    full = len(page.records) + page.skipped + page.broken >= PAGE_SIZE
+    return str(int(token or 1) + PAGE_SIZE) if full else None
+
+
+def search_request(search: Search, base_url: str, page: str | None = None) -> FetchRequest:
     """The newest 50 results for the words, buy-now and auctions alike."""
-    params = {"p": search.keyword, "va": search.keyword, "exflg": 1, "b": 1, "n": 50}
+    params = {"p": search.keyword, "va": search.keyword, "exflg": 1, "b": int(page or 1)}
+    params["n"] = PAGE_SIZE
     params |= {"s1": "new", "o1": "d"}
     params |= {"aucminprice": search.price_min, "aucmaxprice": search.price_max}
     return FetchRequest(f"{base_url}/search/search?{query(params)}", search.keyword or "newest")

@@ -192,3 +192,41 @@ def test_a_json_lines_feed_from_a_url_or_a_file(marketplace, settings, tmp_path,
     assert (scan.items_seen, scan.new_items, scan.alerts, scan.broken_items) == (2, 2, 2, 2)
     assert "jsonfeed line 2 skipped: line 2: not valid JSON" in caplog.text
     assert "jsonfeed line 3 skipped: price" in caplog.text
+
+
+def paypay_page(ids: list[str], offset: int, available: int) -> str:
+    items = [
+        {"id": i, "title": f"sacai item {i}", "price": 1000, "itemStatus": "OPEN"} for i in ids
+    ]
+    return json.dumps(
+        {
+            "totalResultsAvailable": available,
+            "totalResultsReturned": len(items),
+            "offset": offset,
+            "items": items,
+        }
+    )
+
+
+def test_a_feed_is_read_back_to_the_listings_already_seen(marketplace, settings):
+    from scraping.ingest import ingest_listings
+    from tests.builders import listing
+
+    settings.SCRAPING_FEED_THRESHOLD = 1  # sacai and サカイ are two searches: read the feed
+    settings.SCRAPING_FEED_POLLS = 1
+    sacai_fans_on("paypay_fleamarket", 2)
+    seen_before = [
+        listing(f"sacai item {i}", market="paypay_fleamarket", external_id=i) for i in ("z5", "z6")
+    ]
+    ingest_listings(seen_before)
+    marketplace.serve(
+        "/api/v1/search",
+        Reply(paypay_page(["z1", "z2", "z3"], 0, 100)),
+        Reply(paypay_page(["z4", "z5", "z6"], 3, 100)),  # mostly seen: stop here
+        Reply(paypay_page(["z7", "z8", "z9"], 6, 100)),
+    )
+    scan = scan_source("paypay_fleamarket", client=quick_client("paypay_fleamarket"))
+    offsets = [parse_qs(query)["offset"][0] for _, query, _ in marketplace.requests]
+    assert offsets == ["0", "3"]
+    assert all("query" not in parse_qs(query) for _, query, _ in marketplace.requests)  # the feed
+    assert (scan.requests, scan.new_items, scan.alerts) == (2, 4, 8)

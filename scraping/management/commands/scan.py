@@ -17,7 +17,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from lib.progress import progress_bar
 from scraping.models import Scan
-from scraping.scanner import SCANNABLE, client_for, planned_jobs, scan_source
+from scraping.scanner import SCANNABLE, planned_jobs, scan_source
 
 
 def describe(scan: Scan | None, source: str) -> str:
@@ -49,10 +49,8 @@ class Command(BaseCommand):
             raise CommandError(f"Unknown sources in SCRAPING_SOURCES: {', '.join(unknown)}.")
         if once:
             for code in sources:
-                client = client_for(code)
-                total = len(planned_jobs(code, client)[0])
-                with progress_bar(total, "requests", self.stderr) as bar:
-                    scan = scan_source(code, client=client, progress=bar.update)
+                with progress_bar(len(planned_jobs(code)[0]), "requests", self.stderr) as bar:
+                    scan = scan_source(code, progress=bar.update)
                 self.stdout.write(describe(scan, code))
             return
         stopping = threading.Event()
