@@ -34,6 +34,7 @@ bench: venv
 	scripts/with-test-services.sh $(BIN)/python bench/matching.py
 	scripts/with-test-services.sh $(BIN)/python bench/ingest.py
 	scripts/with-test-services.sh $(BIN)/python bench/delivery.py --cold
+	scripts/with-test-services.sh $(BIN)/python bench/freshness.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache staticfiles

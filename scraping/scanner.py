@@ -14,6 +14,7 @@ rest of the cycle goes on. Every cycle is recorded as a Scan row.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
@@ -108,8 +109,10 @@ def scan_source(
     spread_seconds: float = 0.0,
     client: SourceClient | None = None,
     progress: Callable[[int], None] | None = None,
+    stopping: threading.Event | None = None,
 ) -> Scan | None:
-    """Run one cycle; None when the source's circuit breaker has it paused."""
+    """Run one cycle; None when the source's circuit breaker has it paused. Setting
+    `stopping` (SIGTERM) skips the fetches not started yet; the cycle ends at once."""
     state = breaker.state_of(source)
     if state.is_paused:
         log.warning("%s is paused until %s: %s", source, state.paused_until, state.last_error)
@@ -121,8 +124,11 @@ def scan_source(
     started = time.monotonic()
     problems: list[str] = []
 
-    def run(job: Job, at: float) -> Page:
-        time.sleep(max(0.0, at - time.monotonic()))
+    stopping = stopping or threading.Event()
+
+    def run(job: Job, at: float) -> Page | None:
+        if stopping.wait(max(0.0, at - time.monotonic())):
+            return None
         return execute(source, job, client)
 
     with ThreadPoolExecutor(max_workers=settings.SCRAPING_CONCURRENCY) as pool:
@@ -137,6 +143,8 @@ def scan_source(
                     log.error("%s", error)
                     problems.append(str(error))
                 else:
+                    if page is None:
+                        continue  # skipped: stopping
                     result = ingest_listings(page.records)
                     scan.items_seen += len(page.records)
                     scan.new_items += result.new

@@ -230,3 +230,19 @@ def test_a_feed_is_read_back_to_the_listings_already_seen(marketplace, settings)
     assert offsets == ["0", "3"]
     assert all("query" not in parse_qs(query) for _, query, _ in marketplace.requests)  # the feed
     assert (scan.requests, scan.new_items, scan.alerts) == (2, 4, 8)
+
+
+def test_stopping_skips_the_searches_not_started_yet(marketplace):
+    import threading
+
+    for brand in ["Sacai", "Kapital"]:
+        make_filter(make_user(), brands=[brand], markets=["rakuma"])
+    marketplace.serve("/s", Reply(RAKUMA_PAGE))
+    stopping = threading.Event()
+    threading.Timer(0.3, stopping.set).start()
+    started = time.monotonic()
+    scan = scan_source(
+        "rakuma", spread_seconds=20, client=quick_client("rakuma"), stopping=stopping
+    )
+    assert time.monotonic() - started < 2  # not the 20 s the spread would take
+    assert scan.requests == 1  # only the first search had started

@@ -3,7 +3,7 @@
 With `--once`, one cycle per source, with a progress bar on a terminal and a
 summary line per source. Without it, cycles repeat every
 SCRAPING_INTERVAL_SECONDS, each source's searches spread over the interval,
-until SIGTERM or Ctrl-C. In production django-q2 runs the scans instead
+until SIGTERM or Ctrl-C, which skip the searches not started yet. In production django-q2 runs the scans instead
 (`setup_schedules`).
 """
 
@@ -59,5 +59,6 @@ class Command(BaseCommand):
         interval = settings.SCRAPING_INTERVAL_SECONDS
         while not stopping.is_set():
             for code in sources:
-                self.stdout.write(describe(scan_source(code, spread_seconds=interval * 0.9), code))
+                scan = scan_source(code, spread_seconds=interval * 0.9, stopping=stopping)
+                self.stdout.write(describe(scan, code))
             stopping.wait(interval * 0.1)
