@@ -221,6 +221,11 @@ SCRAPING_SOURCES = envlist("SCRAPING_SOURCES", "")
 # With "jsonfeed" among the sources: URLs or files of listing JSON Lines to read each cycle.
 JSONFEED_URLS = envlist("JSONFEED_URLS", "")
 SCRAPING_INTERVAL_SECONDS = envint("SCRAPING_INTERVAL_SECONDS", 60)
+# Per-source intervals overriding it, e.g. "yahoo_auctions=120,rakuma=90".
+SCRAPING_INTERVALS = {
+    code: int(seconds)
+    for code, seconds in (item.split("=", 1) for item in envlist("SCRAPING_INTERVALS", ""))
+}
 SCRAPING_REQUESTS_PER_MINUTE = envint("SCRAPING_REQUESTS_PER_MINUTE", 30)  # per source
 SCRAPING_CONCURRENCY = envint("SCRAPING_CONCURRENCY", 2)  # requests in flight per source
 SCRAPING_TIMEOUT_SECONDS = envfloat("SCRAPING_TIMEOUT_SECONDS", 15.0)

@@ -42,6 +42,11 @@ SOURCES: dict[str, ModuleType] = {
 SCANNABLE = [*SOURCES, jsonfeed.CODE]
 
 
+def interval_for(source: str) -> int:
+    """Seconds between the starts of a source's scan cycles."""
+    return settings.SCRAPING_INTERVALS.get(source, settings.SCRAPING_INTERVAL_SECONDS)
+
+
 def client_for(source: str) -> SourceClient:
     return SourceClient(
         source,

@@ -28,12 +28,10 @@ def send_alerts_soon(queued: int) -> None:
 
 def scan_market(source: str) -> str:
     """One scan cycle, its searches spread over the scan interval (the schedule's period)."""
-    from django.conf import settings
-
     from scraping.management.commands.scan import describe
-    from scraping.scanner import scan_source
+    from scraping.scanner import interval_for, scan_source
 
-    scan = scan_source(source, spread_seconds=settings.SCRAPING_INTERVAL_SECONDS * 0.9)
+    scan = scan_source(source, spread_seconds=interval_for(source) * 0.9)
     return describe(scan, source)
 
 

@@ -4,7 +4,8 @@ Parsing is tested on real responses recorded by the mercapi project
 (tests/fixtures/marketplaces/mercari/, see ../shared/fixtures). No recording
 holds a Mercari Shops item (`ITEM_TYPE_BEYOND`, 22-character ids, URL
 `/shops/product/{id}`) or an auction; those are read from the documented
-format. Numbers arrive as strings; `created` is Unix seconds and is not
+format, with a fixture built from it. An auction whose bid deadline has
+passed is skipped. Numbers arrive as strings; `created` is Unix seconds and is not
 monotonic in a newest-first search, so items are told apart by id only.
 Sold and trading items, and "no price" items, are skipped.
 
@@ -20,6 +21,7 @@ import json
 import secrets
 import time
 import uuid
+from datetime import datetime
 from functools import cache
 from typing import Any
 
@@ -37,9 +39,12 @@ SHOPS_URL = "https://jp.mercari.com/shops/product/{id}"
 IMAGE_URL = "https://static.mercdn.net/thumb/item/webp/{id}_1.jpg"
 
 
-def parse_item(item: dict[str, Any]) -> dict[str, Any]:
+def parse_item(item: dict[str, Any], now: float) -> dict[str, Any]:
     if item.get("status") != "ITEM_STATUS_ON_SALE" or item.get("isNoPrice"):
         raise NotForSale
+    deadline = (item.get("auction") or {}).get("bidDeadline")
+    if deadline and _when(deadline) <= now:
+        raise NotForSale  # an auction whose bidding has closed
     item_id = item["id"]
     shops = item.get("itemType") == "ITEM_TYPE_BEYOND"
     thumbnails = item.get("thumbnails") or []
@@ -57,10 +62,18 @@ def parse_item(item: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def parse(body: str | bytes) -> Page:
+def _when(value: Any) -> float:
+    """Unix seconds (a number or digits) or an ISO 8601 time, as Unix seconds."""
+    if str(value).isdigit():
+        return float(value)
+    return datetime.fromisoformat(str(value).replace("Z", "+00:00")).timestamp()
+
+
+def parse(body: str | bytes, now: float | None = None) -> Page:
     data = json_results(CODE, body)
     next_token = (data.get("meta") or {}).get("nextPageToken") or None
-    return parse_items(CODE, data["items"], parse_item, next_token)
+    moment = time.time() if now is None else now
+    return parse_items(CODE, data["items"], lambda item: parse_item(item, moment), next_token)
 
 
 def following_page(token: str | None, page: Page) -> str | None:

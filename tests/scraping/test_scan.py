@@ -141,14 +141,16 @@ def test_setup_schedules_installs_one_scan_per_source_idempotently(run_command, 
     from django_q.models import Schedule
 
     settings.SCRAPING_SOURCES = ["mercari", "rakuma"]
+    settings.SCRAPING_INTERVALS = {"rakuma": 180}
     run_command("setup_schedules")
     run_command("setup_schedules")
     scans = Schedule.objects.filter(name__startswith="scan ")
     assert sorted(scans.values_list("name", "func", "args", "minutes")) == [
         ("scan mercari", "scraping.tasks.scan_market", "('mercari',)", 1),
-        ("scan rakuma", "scraping.tasks.scan_market", "('rakuma',)", 1),
+        ("scan rakuma", "scraping.tasks.scan_market", "('rakuma',)", 3),
     ]
     settings.SCRAPING_SOURCES = ["rakuma"]
+    settings.SCRAPING_INTERVALS = {}
     run_command("setup_schedules")
     assert list(
         Schedule.objects.filter(name__startswith="scan ").values_list("name", flat=True)

@@ -23,14 +23,14 @@ def test_mercari_newest_first_keeps_the_items_on_sale_with_every_field():
     page = mercari.parse(json.dumps(raw))
     on_sale = [item for item in raw["items"] if item["status"] == "ITEM_STATUS_ON_SALE"]
     assert (len(page.records), page.skipped, page.broken) == (19, 65, 0)  # 63 sold, 2 trading
-    assert [r.external_id for r in page.records] == [item["id"] for item in on_sale]
-    first, item = page.records[0], on_sale[0]
-    assert first.market == "mercari"
-    assert first.title == " ".join(item["name"].split())
-    assert first.price == int(item["price"])
-    assert first.url == f"https://jp.mercari.com/item/{item['id']}"
-    assert first.image_url == item["thumbnails"][0]
-    assert first.listed_at == datetime.fromtimestamp(int(item["created"]), tz=UTC)
+    for record, item in zip(page.records, on_sale, strict=True):
+        assert record.market == "mercari"
+        assert record.external_id == item["id"]
+        assert record.title == " ".join(item["name"].split())
+        assert record.price == int(item["price"])
+        assert record.url == f"https://jp.mercari.com/item/{item['id']}"
+        assert record.image_url == item["thumbnails"][0]
+        assert record.listed_at == datetime.fromtimestamp(int(item["created"]), tz=UTC)
     assert page.next_page is None  # nextPageToken "" on the last page
 
 
@@ -42,22 +42,18 @@ def test_mercari_pages_on_and_tolerates_older_items_with_fewer_fields():
     assert all(5000 <= r.price <= 10000 and r.brand is None for r in old.records)
 
 
-def test_mercari_skips_no_price_items_and_reads_shops_and_brands():
+def test_mercari_skips_no_price_items_and_closed_auctions_and_reads_shops_and_brands():
     assert mercari.parse(fixture("mercari/search_no_price_item_2024-06-28.json")).records == []
-    shops_item = {
-        "id": "2Fj3kR8sLmNpQrStUvWxYz",
-        "name": "sacai ニット",
-        "price": "23000",
-        "status": "ITEM_STATUS_ON_SALE",
-        "created": "1763858400",
-        "thumbnails": [],
-        "itemType": "ITEM_TYPE_BEYOND",
-        "itemBrand": {"id": "5421", "name": "sacai", "subName": "サカイ"},
-        "shop": {"id": "abc"},
-    }
-    [record] = mercari.parse(json.dumps({"items": [shops_item], "meta": {}})).records
-    assert record.url == "https://jp.mercari.com/shops/product/2Fj3kR8sLmNpQrStUvWxYz"
-    assert record.brand == "sacai"
+    on_the_23rd = datetime(2026, 11, 23, tzinfo=UTC).timestamp()
+    page = mercari.parse(
+        fixture("mercari/search_shops_and_auctions_built_from_docs.json"), now=on_the_23rd
+    )
+    shops, auction = page.records
+    assert page.skipped == 1  # the auction that closed on the 20th
+    assert shops.url == "https://jp.mercari.com/shops/product/2Fj3kR8sLmNpQrStUvWxYz"
+    assert (shops.brand, shops.price) == ("sacai", 23000)
+    assert shops.image_url.startswith("https://assets.mercari-shops-static.com/")
+    assert (auction.external_id, auction.price) == ("m98765432101", 41000)
 
 
 def test_one_unreadable_item_is_skipped_and_counted_not_the_page(caplog):

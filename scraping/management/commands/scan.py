@@ -1,8 +1,8 @@
 """`manage.py scan [--source CODE] --once`: scan the marketplaces in the foreground.
 
 With `--once`, one cycle per source, with a progress bar on a terminal and a
-summary line per source. Without it, cycles repeat every
-SCRAPING_INTERVAL_SECONDS, each source's searches spread over the interval,
+summary line per source. Without it, cycles repeat every source's interval,
+the sources taking turns and each one's searches spread over its share,
 until SIGTERM or Ctrl-C, which skip the searches not started yet. In production django-q2 runs the scans instead
 (`setup_schedules`).
 """
@@ -17,7 +17,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from lib.progress import progress_bar
 from scraping.models import Scan
-from scraping.scanner import SCANNABLE, planned_jobs, scan_source
+from scraping.scanner import SCANNABLE, interval_for, planned_jobs, scan_source
 
 
 def describe(scan: Scan | None, source: str) -> str:
@@ -56,9 +56,9 @@ class Command(BaseCommand):
         stopping = threading.Event()
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, lambda *_: stopping.set())
-        interval = settings.SCRAPING_INTERVAL_SECONDS
         while not stopping.is_set():
             for code in sources:
-                scan = scan_source(code, spread_seconds=interval * 0.9, stopping=stopping)
+                spread = interval_for(code) * 0.9 / len(sources)
+                scan = scan_source(code, spread_seconds=spread, stopping=stopping)
                 self.stdout.write(describe(scan, code))
-            stopping.wait(interval * 0.1)
+            stopping.wait(min(interval_for(code) for code in sources) * 0.1)

@@ -1,8 +1,8 @@
 """`manage.py setup_schedules`: install the django-q2 schedules, idempotently, by name.
 
 One "scan <source>" schedule per source in SCRAPING_SOURCES, every
-SCRAPING_INTERVAL_SECONDS (django-q2 counts in whole minutes, so at least
-one); schedules of sources no longer configured are removed. A daily
+SCRAPING_INTERVAL_SECONDS or the source's own SCRAPING_INTERVALS entry
+(django-q2 counts in whole minutes, so at least one); schedules of sources no longer configured are removed. A daily
 "retention" schedule purges old records. The hourly "alert digests" schedule
 comes with the migrations.
 """
@@ -13,6 +13,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from django_q.models import Schedule
 
+from scraping.scanner import interval_for
+
 PREFIX = "scan "
 RETENTION = "retention"
 
@@ -21,9 +23,9 @@ class Command(BaseCommand):
     help = "Install or update the django-q2 schedules of the marketplace scans."
 
     def handle(self, *args, **options) -> None:
-        minutes = max(1, round(settings.SCRAPING_INTERVAL_SECONDS / 60))
         wanted = {f"{PREFIX}{code}": code for code in settings.SCRAPING_SOURCES}
         for name, code in wanted.items():
+            minutes = max(1, round(interval_for(code) / 60))
             _, created = Schedule.objects.update_or_create(
                 name=name,
                 defaults={
