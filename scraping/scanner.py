@@ -64,6 +64,7 @@ def searches_for(source: str) -> tuple[list[Search], int]:
     threshold = settings.SCRAPING_FEED_THRESHOLD
     feed_cost = {market: threshold for market in SOURCES} if threshold else None
     plan = plan_searches(filters, BrandTable.load(), feed_cost)
+    log.info("fetch plan: %s", plan.summary())
     served = sum(1 for f in filters if not f.markets or source in f.markets)
     return [s for s in plan.searches if s.market == source], served
 
