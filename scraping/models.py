@@ -77,3 +77,15 @@ class Scan(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_source_display()} scan at {self.started_at:%Y-%m-%d %H:%M:%S}"
+
+    def summary(self) -> str:
+        seconds = ((self.finished_at or timezone.now()) - self.started_at).total_seconds()
+        return (
+            f"{self.source}: {self.requests} requests for {self.filters} filters, "
+            f"{self.items_seen} items seen, {self.new_items} new, {self.alerts} alerts queued, "
+            f"{self.broken_items} unreadable items, {self.errors} errors, {seconds:.1f}s"
+        )
+
+
+def paused_summary(source: str) -> str:
+    return f"{source}: paused by its circuit breaker (see the admin)"

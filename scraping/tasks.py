@@ -28,11 +28,11 @@ def send_alerts_soon(queued: int) -> None:
 
 def scan_market(source: str) -> str:
     """One scan cycle, its searches spread over the scan interval (the schedule's period)."""
-    from scraping.management.commands.scan import describe
+    from scraping.models import paused_summary
     from scraping.scanner import interval_for, scan_source
 
     scan = scan_source(source, spread_seconds=interval_for(source) * 0.9)
-    return describe(scan, source)
+    return scan.summary() if scan else paused_summary(source)
 
 
 def purge_old_records() -> str:

@@ -248,3 +248,16 @@ def test_stopping_skips_the_searches_not_started_yet(marketplace):
     )
     assert time.monotonic() - started < 2  # not the 20 s the spread would take
     assert scan.requests == 1  # only the first search had started
+
+
+def test_the_scheduled_task_scans_and_reports_in_one_line(marketplace, settings):
+    from scraping.breaker import record_failure
+    from scraping.tasks import scan_market
+
+    settings.SCRAPING_INTERVALS = {"rakuma": 1}
+    sacai_fans_on("rakuma", 1)
+    marketplace.serve("/s", Reply(RAKUMA_PAGE))
+    assert scan_market("rakuma").startswith("rakuma: 2 requests for 1 filters, 4 items seen, 2 new")
+    settings.SCRAPING_BREAKER_FAILURES = 1
+    record_failure("rakuma", "rakuma: HTTP 503")
+    assert scan_market("rakuma") == "rakuma: paused by its circuit breaker (see the admin)"

@@ -16,19 +16,12 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from lib.progress import progress_bar
-from scraping.models import Scan
+from scraping.models import Scan, paused_summary
 from scraping.scanner import SCANNABLE, interval_for, planned_jobs, scan_source
 
 
 def describe(scan: Scan | None, source: str) -> str:
-    if scan is None:
-        return f"{source}: paused by its circuit breaker (see the admin)"
-    seconds = (scan.finished_at - scan.started_at).total_seconds()
-    return (
-        f"{source}: {scan.requests} requests for {scan.filters} filters, "
-        f"{scan.items_seen} items seen, {scan.new_items} new, {scan.alerts} alerts queued, "
-        f"{scan.broken_items} unreadable items, {scan.errors} errors, {seconds:.1f}s"
-    )
+    return scan.summary() if scan else paused_summary(source)
 
 
 class Command(BaseCommand):
