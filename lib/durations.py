@@ -11,7 +11,7 @@ _PART = re.compile(r"(\d+)\s*(m|min|mins|minutes?|h|hours?|d|days?|w|weeks?)", r
 _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
 
-def parse_duration(field: str, text: str, longest: timedelta) -> timedelta:
+def parse_duration(field: str, text: str) -> timedelta:
     compact = text.strip()
     parts = _PART.findall(compact)
     if not parts or _PART.sub("", compact).strip(" ,"):
@@ -21,6 +21,4 @@ def parse_duration(field: str, text: str, longest: timedelta) -> timedelta:
         total += timedelta(**{_UNITS[unit[0].lower()]: int(number)})
     if total <= timedelta():
         raise FieldError(field, "The duration must be longer than zero.")
-    if total > longest:
-        raise FieldError(field, f"The longest mute is {longest.days} days.")
     return total

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
@@ -84,10 +84,16 @@ def set_destination(user: User, kind: str, channel_id: str = "", guild_id: str =
     return user
 
 
+LONGEST_MUTE = timedelta(days=30)
+
+
 def mute_alerts(user: User, until: datetime | None) -> User:
-    """Skip the user's alerts until `until` (None: unmute)."""
-    if until is not None and until <= timezone.now():
+    """Skip the user's alerts until `until` (None: unmute), for at most LONGEST_MUTE."""
+    now = timezone.now()
+    if until is not None and until <= now:
         raise FieldError("duration", "The mute must end in the future.")
+    if until is not None and until > now + LONGEST_MUTE:
+        raise FieldError("duration", f"The longest mute is {LONGEST_MUTE.days} days.")
     user.muted_until = until
     user.save(update_fields=["muted_until"])
     return user

@@ -6,8 +6,6 @@ the bot can see it and post embeds there.
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import discord
 from asgiref.sync import sync_to_async
 from discord import app_commands
@@ -20,7 +18,6 @@ from filters.errors import FieldError
 from lib.durations import parse_duration
 from users.services import mute_alerts, set_destination, set_digest
 
-LONGEST_MUTE = timedelta(days=30)
 DIGEST_CHOICES = [
     app_commands.Choice(name="Off: every alert at once", value="instant"),
     app_commands.Choice(name="Hourly", value="hourly"),
@@ -121,7 +118,7 @@ class AlertCommands(
         if user is None:
             return
         try:
-            length = parse_duration("duration", duration, LONGEST_MUTE)
+            length = parse_duration("duration", duration)
         except FieldError as error:
             await reply(interaction, f"⚠️ {error.message}")
             return

@@ -50,6 +50,8 @@ def test_mute_until_a_future_time_and_unmute():
     assert user.muted_until is None
     with pytest.raises(FieldError, match=r"The mute must end in the future\."):
         mute_alerts(user, timezone.now() - timedelta(minutes=1))
+    with pytest.raises(FieldError, match=r"The longest mute is 30 days\."):
+        mute_alerts(user, timezone.now() + timedelta(days=31))
 
 
 def test_digest_choices_are_named_when_the_value_is_wrong():
