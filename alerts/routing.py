@@ -53,6 +53,10 @@ def next_digest_time(user, created_at: datetime) -> datetime:
     return at if at > local else at + timedelta(days=1)
 
 
+def unreachable_dm_reason(why: str) -> str:
+    return f"Direct messages are unreachable: {why}"
+
+
 def decide(alert, now: datetime) -> Decision:
     user = alert.user
     if user.is_banned:
@@ -71,7 +75,5 @@ def decide(alert, now: datetime) -> Decision:
     if not user.discord_id:
         return Decision(skip_reason="No Discord account is linked to receive direct messages.")
     if user.dm_unreachable_reason:
-        return Decision(
-            skip_reason=f"Direct messages are unreachable: {user.dm_unreachable_reason}"
-        )
+        return Decision(skip_reason=unreachable_dm_reason(user.dm_unreachable_reason))
     return Decision(route=Route("dm", str(user.pk)), digest=digest)

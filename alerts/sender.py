@@ -32,9 +32,14 @@ from alerts.batching import PlannedMessage, pack, pack_digest
 from alerts.dispatch import Dispatcher
 from alerts.embeds import AlertView
 from alerts.models import Alert
-from alerts.routing import Route, decide
+from alerts.routing import Route, decide, unreachable_dm_reason
 from alerts.transports import Outcome, Outgoing, Result, Transport
-from users.models import User
+from users.services import (
+    clear_delivery_notice,
+    mark_channel_broken,
+    mark_dm_unreachable,
+    remember_dm_channel,
+)
 
 log = logging.getLogger(__name__)
 
@@ -56,13 +61,6 @@ class SendStats:
             f"sent {self.sent}, retrying {self.retrying}, failed {self.failed}, "
             f"skipped {self.skipped}"
         )
-
-
-def channel_broken_notice(channel_id: str, error: str) -> str:
-    return (
-        f"⚠️ Your alerts could not be posted in <#{channel_id}> ({error}), so they come here "
-        "by direct message. Choose a channel again with /alerts channel once it is fixed."
-    )
 
 
 class Sender:
@@ -185,7 +183,7 @@ class Sender:
 
     # -- settling (called by the dispatcher) ---------------------------------------
     async def _remember_dm(self, route: Route, channel_id: str) -> None:
-        await sync_to_async(User.objects.filter(pk=int(route.key)).update)(dm_channel_id=channel_id)
+        await sync_to_async(remember_dm_channel)(int(route.key), channel_id)
 
     async def _settle(self, outgoing: Outgoing, outcome: Outcome, dropped: list[Outgoing]) -> None:
         await sync_to_async(self._settle_now)(outgoing, outcome, dropped)
@@ -197,9 +195,7 @@ class Sender:
             case Result.SENT:
                 stats.sent += outbox.mark_sent(self.owner, ids, outcome.message_id)
                 if outgoing.notice_user_id:
-                    User.objects.filter(
-                        pk=outgoing.notice_user_id, delivery_notice=outgoing.message.notice
-                    ).update(delivery_notice="")
+                    clear_delivery_notice(outgoing.notice_user_id, outgoing.message.notice)
             case Result.RETRY:
                 log.info("temporary failure sending to %s: %s", outgoing.route, outcome.error)
                 retrying, failed = outbox.mark_retry(self.owner, outgoing.alerts, outcome.error)
@@ -219,20 +215,13 @@ class Sender:
             case Result.DM_UNREACHABLE:
                 user_id = int(outgoing.route.key)
                 log.warning("DMs of user %s are unreachable: %s", user_id, outcome.error)
-                User.objects.filter(pk=user_id).update(dm_unreachable_reason=outcome.error[:200])
-                reason = f"Direct messages are unreachable: {outcome.error}"
+                mark_dm_unreachable(user_id, outcome.error)
+                reason = unreachable_dm_reason(outcome.error)
                 stats.skipped += outbox.skip_pending_of(user_id, reason)
             case Result.CHANNEL_BROKEN:
                 channel_id = outgoing.route.key
                 log.warning("channel %s is broken: %s", channel_id, outcome.error)
-                User.objects.filter(
-                    destination_kind=User.Destination.CHANNEL,
-                    destination_channel_id=channel_id,
-                    channel_broken_reason="",
-                ).update(
-                    channel_broken_reason=outcome.error[:200],
-                    delivery_notice=channel_broken_notice(channel_id, outcome.error),
-                )
+                mark_channel_broken(channel_id, outcome.error)
                 held = ids + [pk for o in dropped for pk in o.alert_ids]
                 outbox.reroute(self.owner, held)
 

@@ -125,3 +125,36 @@ def unban_user(user: User) -> None:
         user.is_banned, user.banned_at, user.ban_reason = False, None, ""
         user.save(update_fields=["is_banned", "banned_at", "ban_reason"])
         bump_index_version()
+
+
+# -- delivery state, written by the alert sender ---------------------------------------
+
+
+def remember_dm_channel(user_id: int, channel_id: str) -> None:
+    """The user's DM channel, opened once and reused for every later alert."""
+    User.objects.filter(pk=user_id).update(dm_channel_id=channel_id)
+
+
+def mark_dm_unreachable(user_id: int, reason: str) -> None:
+    """Discord refused a DM (closed, blocked, no shared server): stop trying until the user
+    chooses a destination again."""
+    User.objects.filter(pk=user_id).update(dm_unreachable_reason=reason[:200])
+
+
+def mark_channel_broken(channel_id: str, reason: str) -> None:
+    """The channel is gone or closed to the bot: everybody routed there gets their alerts by
+    DM, the first one with a note saying why, until they choose a destination again."""
+    notice = (
+        f"⚠️ Your alerts could not be posted in <#{channel_id}> ({reason}), so they come here "
+        "by direct message. Choose a channel again with /alerts channel once it is fixed."
+    )
+    User.objects.filter(
+        destination_kind=User.Destination.CHANNEL,
+        destination_channel_id=channel_id,
+        channel_broken_reason="",
+    ).update(channel_broken_reason=reason[:200], delivery_notice=notice[:500])
+
+
+def clear_delivery_notice(user_id: int, notice: str) -> None:
+    """The note was delivered; a newer one set meanwhile stays."""
+    User.objects.filter(pk=user_id, delivery_notice=notice).update(delivery_notice="")
