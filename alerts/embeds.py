@@ -1,4 +1,4 @@
-"""How one alert looks on Discord: an embed with the listing and the filters it matched.
+"""How alerts and filters look on Discord: an alert embed with its listing and filters, a filter's embed and list line.
 
 Lengths are counted in UTF-16 code units, which is never less than the count in
 characters, so titles full of emoji cannot push a message over Discord's limits.
@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from alerts.formatting import format_price, market_label
+from alerts.formatting import format_price, market_label, markets_label, price_range
 
 TITLE_LIMIT = 256
 FIELD_VALUE_LIMIT = 1024
@@ -104,15 +104,12 @@ def embed_size(embed: dict) -> int:
 
 def filter_embed(found, alert_count: int) -> dict:
     """How `/filter show` presents a filter: the same module and style as the alerts it brings."""
-    markets = ", ".join(market_label(m) for m in found.markets) or "All markets"
-    low = format_price(found.price_min) if found.price_min is not None else "any"
-    high = format_price(found.price_max) if found.price_max is not None else "any"
     fields = [
         ("Brands", ", ".join(found.brands) or "Any brand"),
         ("Keywords", ", ".join(found.keywords) or "—"),
         ("Excluded words", ", ".join(found.exclude) or "—"),
-        ("Price", f"{low} – {high}"),
-        ("Markets", markets),
+        ("Price", price_range(found.price_min, found.price_max)),
+        ("Markets", markets_label(found.markets)),
         ("Alerts so far", f"{alert_count:,}"),
     ]
     state = "Active" if found.active else "Paused"
@@ -125,3 +122,18 @@ def filter_embed(found, alert_count: int) -> dict:
             for name, value in fields
         ],
     }
+
+
+def filter_line(found, alert_count: int) -> str:
+    """One filter in `/filter list`: state, name, what it looks for, alerts so far."""
+    parts = [", ".join(found.brands) or "any brand"]
+    if found.keywords:
+        parts.append(" + ".join(found.keywords))
+    if found.exclude:
+        parts.append("not " + ", ".join(found.exclude))
+    if found.price_min is not None or found.price_max is not None:
+        parts.append(price_range(found.price_min, found.price_max))
+    if found.markets:
+        parts.append(markets_label(found.markets))
+    state = "🟢" if found.active else "⏸️"
+    return f"{state} **{found.name}** · {' · '.join(parts)} · {alert_count:,} alerts"

@@ -1,4 +1,4 @@
-"""How prices and markets read, wherever they are shown (alerts, validation messages)."""
+"""How prices and markets read, wherever they are shown (alerts, filters, validation messages)."""
 
 from __future__ import annotations
 
@@ -14,3 +14,18 @@ def market_label(code: str) -> str:
         return Market(code).label
     except ValueError:
         return code
+
+
+def price_range(low: int | None, high: int | None) -> str:
+    """A filter's price bounds in words: `¥5,000 – ¥30,000`, `from ¥5,000`, `any price`."""
+    if low is not None and high is not None:
+        return f"{format_price(low)} – {format_price(high)}"
+    if low is not None:
+        return f"from {format_price(low)}"
+    if high is not None:
+        return f"up to {format_price(high)}"
+    return "any price"
+
+
+def markets_label(codes: list[str]) -> str:
+    return ", ".join(market_label(code) for code in codes) or "All markets"

@@ -13,7 +13,7 @@ from asgiref.sync import sync_to_async
 from discord import app_commands
 from discord.ext import commands
 
-from alerts.embeds import filter_embed
+from alerts.embeds import filter_embed, filter_line
 from alerts.formatting import format_price, market_label
 from alerts.models import Alert
 from bot.replies import REFUSED, call_service, caller, reply
@@ -79,22 +79,6 @@ def filter_data(
     if new_name is not None:
         data["name"] = new_name
     return data
-
-
-def summary_line(found: Filter, alerts: int) -> str:
-    parts = [", ".join(found.brands) or "any brand"]
-    if found.keywords:
-        parts.append(" + ".join(found.keywords))
-    if found.exclude:
-        parts.append("not " + ", ".join(found.exclude))
-    if found.price_min is not None or found.price_max is not None:
-        low = format_price(found.price_min) if found.price_min is not None else ""
-        high = format_price(found.price_max) if found.price_max is not None else ""
-        parts.append(f"{low}–{high}")
-    if found.markets:
-        parts.append(", ".join(market_label(m) for m in found.markets))
-    state = "🟢" if found.active else "⏸️"
-    return f"{state} **{found.name}** · {' · '.join(parts)} · {alerts:,} alerts"
 
 
 def _own_filter_names(discord_id: str, username: str, current: str) -> list[str]:
@@ -172,7 +156,7 @@ class FilterCommands(
         def lines() -> list[str]:
             counts = Alert.objects.count_by_filter(user)
             mine = Filter.objects.owned_by(user).order_by("name")
-            return [summary_line(found, counts.get(found.pk, 0)) for found in mine]
+            return [filter_line(found, counts.get(found.pk, 0)) for found in mine]
 
         found = await sync_to_async(lines)()
         if not found:
