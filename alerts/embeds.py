@@ -1,4 +1,4 @@
-"""How alerts and filters look on Discord: an alert embed with its listing and filters, a filter's embed and list line.
+"""How alerts and filters look on Discord: alert embeds, filter embeds and list lines.
 
 Lengths are counted in UTF-16 code units, which is never less than the count in
 characters, so titles full of emoji cannot push a message over Discord's limits.

@@ -225,3 +225,24 @@ def test_refused_requests_pause_the_sender_before_discord_would_ban_it(
     assert emulator.statuses[403] == 3
     assert time.monotonic() - started >= 0.9  # the third waited for the window to move on
     assert "refused requests (401/403/429) in 10 minutes; pausing" in caplog.text
+
+
+def test_a_timed_out_request_is_retried_and_posts_once_though_discord_took_the_first(
+    discord, settings
+):
+    emulator = discord(latency=(0.6, 0.6))
+    settings.DISCORD_REQUEST_TIMEOUT = 0.3
+    [user] = sacai_fans(1)
+    open_dm(emulator, user)
+    ingest_listings([listing("sacai coat")])
+    send_all()
+    alert = Alert.objects.get()
+    assert alert.status == "pending" and alert.last_error.startswith("no answer from Discord")
+    time.sleep(0.5)  # Discord finishes the request the sender gave up on
+    assert len(emulator.messages) == 1
+    emulator.config.latency = (0.0, 0.0)
+    Alert.objects.update(next_attempt_at=timezone.now())
+    send_all()
+    alert.refresh_from_db()
+    assert alert.status == "sent" and alert.message_id == emulator.messages[0]["id"]
+    assert len(emulator.messages) == 1  # the nonce made Discord answer with the first message
