@@ -11,9 +11,9 @@ from django.utils import timezone
 
 from alerts import outbox
 from alerts.models import Alert
-from filters.errors import Banned
 from scraping.models import Listing, Market
 from users.models import User
+from users.services import check_not_banned
 
 TEST_TITLE = "Test alert · Sacai ドッキング ニット (a sample listing)"
 
@@ -67,8 +67,7 @@ def delivery_status(user: User) -> DeliveryStatus:
 def queue_test_alert(user: User) -> Alert:
     """Queue one sample alert for the user; the sender delivers it like any other, at once
     (mute and digest do not hold it back: the user asked to see it now)."""
-    if user.is_banned:
-        raise Banned("Your account is suspended, so no alerts are sent to you.")
+    check_not_banned(user, "no alerts are sent to you")
     now = timezone.now()
     with transaction.atomic():
         listing = Listing.objects.create(

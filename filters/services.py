@@ -13,18 +13,16 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from filters.brands import BrandTable
-from filters.errors import Banned, FieldError, NotFound, QuotaExceeded, ValidationFailed
+from filters.errors import FieldError, NotFound, QuotaExceeded, ValidationFailed
 from filters.matching import bump_index_version
 from filters.models import Filter
 from filters.validation import FIELDS, check_whole_filter, clean_filter_fields
 from users.models import User
+from users.services import check_not_banned
 
 
 def _check_not_banned(user: User) -> None:
-    if user.is_banned:
-        raise Banned(
-            "Your account is suspended, so your filters can't be changed. Contact the moderators."
-        )
+    check_not_banned(user, "your filters can't be changed")
 
 
 def _name_taken(name: str) -> ValidationFailed:

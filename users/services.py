@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from filters.errors import FieldError
+from filters.errors import Banned, FieldError
 from filters.matching import bump_index_version
 from users.models import User
 
@@ -16,6 +16,12 @@ SNOWFLAKE_LABELS = {
     "channel_id": "The channel id",
     "guild_id": "The server id",
 }
+
+
+def check_not_banned(user: User, consequence: str) -> None:
+    """Refuse a banned user's request, saying what the suspension stops."""
+    if user.is_banned:
+        raise Banned(f"Your account is suspended, so {consequence}. Contact the moderators.")
 
 
 def clean_snowflake(field: str, value: object) -> str:
