@@ -13,6 +13,11 @@ class FilterQuerySet(models.QuerySet):
     def owned_by(self, user) -> FilterQuerySet:
         return self.filter(owner=user)
 
+    def names_like(self, text: str, limit: int = 25) -> list[str]:
+        """Names containing `text` (any case), alphabetically: for autocompletion."""
+        found = self.filter(name__icontains=text.strip()).order_by("name")
+        return list(found.values_list("name", flat=True)[:limit])
+
     def matchable(self) -> FilterQuerySet:
         """Filters that take part in matching: active, of users who are not banned."""
         return self.filter(active=True, owner__is_banned=False)

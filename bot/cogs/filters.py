@@ -85,8 +85,7 @@ def _own_filter_names(discord_id: str, username: str, current: str) -> list[str]
     user, _ = get_or_create_discord_user(discord_id, username)
     if user.is_banned:
         return []
-    mine = Filter.objects.owned_by(user).filter(name__icontains=current.strip())
-    return list(mine.order_by("name").values_list("name", flat=True)[:25])
+    return Filter.objects.owned_by(user).names_like(current)
 
 
 async def own_filter_names(
