@@ -116,15 +116,19 @@ def scan_source(
     client: SourceClient | None = None,
     progress: Callable[[int], None] | None = None,
     stopping: threading.Event | None = None,
+    planned: Callable[[int], None] | None = None,
 ) -> Scan | None:
     """Run one cycle; None when the source's circuit breaker has it paused. Setting
-    `stopping` (SIGTERM) skips the fetches not started yet; the cycle ends at once."""
+    `stopping` (SIGTERM) skips the fetches not started yet; the cycle ends at once.
+    `planned` hears how many fetches the cycle starts with, `progress` each one done."""
     state = breaker.state_of(source)
     if state.is_paused:
         log.warning("%s is paused until %s: %s", source, state.paused_until, state.last_error)
         return None
     client = client or client_for(source)
     jobs, served = planned_jobs(source)
+    if planned:
+        planned(len(jobs))
     scan = Scan.objects.create(source=source, filters=served)
     step = spread_seconds / len(jobs) if jobs else 0.0
     started = time.monotonic()

@@ -17,7 +17,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from lib.progress import progress_bar
 from scraping.models import Scan, paused_summary
-from scraping.scanner import SCANNABLE, interval_for, planned_jobs, scan_source
+from scraping.scanner import SCANNABLE, interval_for, scan_source
 
 
 def describe(scan: Scan | None, source: str) -> str:
@@ -42,8 +42,13 @@ class Command(BaseCommand):
             raise CommandError(f"Unknown sources in SCRAPING_SOURCES: {', '.join(unknown)}.")
         if once:
             for code in sources:
-                with progress_bar(len(planned_jobs(code)[0]), "requests", self.stderr) as bar:
-                    scan = scan_source(code, progress=bar.update)
+                with progress_bar(None, "requests", self.stderr) as bar:
+
+                    def planned(total: int, bar=bar) -> None:
+                        bar.total = total
+                        bar.refresh()
+
+                    scan = scan_source(code, progress=bar.update, planned=planned)
                 self.stdout.write(describe(scan, code))
             return
         stopping = threading.Event()
