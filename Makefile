@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 
-.PHONY: run test lint format venv clean bench
+.PHONY: run test lint format venv clean bench system-deps test-deps
 
 $(BIN)/activate: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -14,13 +14,19 @@ $(BIN)/activate: requirements.txt requirements-dev.txt
 
 venv: $(BIN)/activate
 
+## Debian packages a fresh machine lacks: Python's venv for both, PostgreSQL and Redis for the tests.
+system-deps:
+	@scripts/system-deps.sh run
+test-deps:
+	@scripts/system-deps.sh test
+
 ## The service on its embedded defaults: SQLite, django-q2's ORM broker, console delivery, demo data.
-run: venv
+run: system-deps venv
 	PORT=$(PORT) scripts/run.sh
 
 ## Lint, then the whole suite on a throwaway PostgreSQL server on loopback, then on SQLite
 ## (the embedded default, whose claim path differs).
-test: venv
+test: test-deps venv
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
 	scripts/with-test-services.sh $(BIN)/pytest $(PYTEST_ARGS)

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from alerts.embeds import AlertView, alert_embed, discord_len, embed_size, shorten
-from alerts.formatting import format_price, market_label
+from lib.formatting import format_price, market_label
 
 MAX_EMBEDS = 10
 MAX_EMBED_CHARS = 6000

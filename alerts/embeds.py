@@ -9,17 +9,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from alerts.formatting import format_price, market_label, markets_label, price_range
+from lib.formatting import format_price, market_label, markets_label, price_range
+from lib.markets import market_colour
 
 TITLE_LIMIT = 256
 FIELD_VALUE_LIMIT = 1024
-MARKET_COLOURS = {
-    "mercari": 0xFF0211,
-    "yahoo_auctions": 0xFF0033,
-    "rakuma": 0xC11F3A,
-    "paypay_fleamarket": 0xFF0033,
-    "demo": 0x5865F2,
-}
 
 
 def discord_len(text: str) -> int:
@@ -78,7 +72,7 @@ def alert_embed(view: AlertView) -> dict:
         "title": shorten(view.title, TITLE_LIMIT),
         "url": view.url,
         "description": description,
-        "color": MARKET_COLOURS.get(view.market, 0x5865F2),
+        "color": market_colour(view.market),
     }
     if view.filter_names:
         label = "Filter" if len(view.filter_names) == 1 else "Filters"

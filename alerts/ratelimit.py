@@ -16,8 +16,7 @@ jitter never pushes a sliding second at Discord over the limit.
 
 from __future__ import annotations
 
-import threading
-import time
+from lib.pacing import LocalBudget
 
 REDIS_SCRIPT = """
 local now_parts = redis.call('TIME')
@@ -47,33 +46,6 @@ if until_free > next_free then
 end
 return 0
 """
-
-
-class LocalBudget:
-    """Send slots for one process."""
-
-    def __init__(self, rate: float) -> None:
-        self.interval = 1.0 / rate
-        self._next_free = 0.0
-        self._lock = threading.Lock()
-
-    def reserve(self) -> float:
-        """Reserve the next slot; return the seconds to wait for it."""
-        with self._lock:
-            now = time.monotonic()
-            slot = max(now, self._next_free)
-            self._next_free = slot + self.interval
-            return slot - now
-
-    def peek(self) -> float:
-        """Seconds until the next slot is free, without reserving it."""
-        with self._lock:
-            return max(0.0, self._next_free - time.monotonic())
-
-    def block(self, seconds: float) -> None:
-        """No slot before `seconds` from now (Discord said to wait)."""
-        with self._lock:
-            self._next_free = max(self._next_free, time.monotonic() + seconds)
 
 
 class RedisBudget:

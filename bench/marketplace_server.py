@@ -21,8 +21,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 from filters.text import normalize
+from lib.markets import CHOOSABLE
 
-MARKETS = ("mercari", "yahoo_auctions", "paypay_fleamarket", "rakuma")
+MARKETS = CHOOSABLE
 
 
 class FakeMarketplace:
@@ -167,7 +168,7 @@ class FakeMarketplace:
 
     def rakuma(self, query: dict) -> str:
         page = int(query.get("page", 1))
-        items, _ = self.search("rakuma", query.get("query", ""), (page - 1) * 36, 36)
+        items, _ = self.search("rakuma", query.get("query", ""), (page - 1) * 40, 40)
         rows = "".join(
             f'<div class="item-box"><div class="item-box__image-wrapper">'
             f'<a href="https://item.fril.jp/{i["id"]}"><img data-original=""></a></div>'

@@ -14,6 +14,7 @@ import random
 from dataclasses import dataclass
 
 from filters.index import IndexedFilter
+from lib.markets import CHOOSABLE
 
 SHIPPED = [
     ("Rick Owens", ["リックオウエンス", "ﾘｯｸｵｳｴﾝｽ", "RICK OWENS"]),
@@ -116,7 +117,7 @@ NOISE = [
     "希少",
 ]
 EXCLUDES = ["kids", "キッズ", "風", "fake", "ジャンク", "ノベルティ", "junk", "レプリカ"]
-MARKETS = ["mercari", "yahoo_auctions", "rakuma", "paypay_fleamarket"]
+MARKETS = list(CHOOSABLE)
 
 
 @dataclass(frozen=True)

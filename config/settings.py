@@ -8,6 +8,8 @@ variables; `.env.example` documents each one.
 from __future__ import annotations
 
 import os
+import secrets
+import sys
 from pathlib import Path
 
 import dj_database_url
@@ -28,7 +30,7 @@ def _load_dotenv(path: Path) -> None:
         os.environ.setdefault(key.strip(), value.strip().strip("'\""))
 
 
-_load_dotenv(BASE_DIR / ".env")
+_load_dotenv(Path(os.environ.get("ENV_FILE") or BASE_DIR / ".env"))
 
 
 def envstr(name: str, default: str = "") -> str:
@@ -73,10 +75,14 @@ def envlist(name: str, default: str) -> list[str]:
 DEBUG = envbool("DEBUG", False)
 SECRET_KEY = envstr("SECRET_KEY")
 if not SECRET_KEY:
-    if not DEBUG and envbool("REQUIRE_SECRET_KEY", False):
-        raise ImproperlyConfigured("SECRET_KEY must be set in production")
-    # Embedded run only: a fixed key is fine for a local demo database.
-    SECRET_KEY = "insecure-embedded-run-key-set-SECRET_KEY-in-production"
+    if not DEBUG:
+        # One line, no traceback: a known key would let anyone forge sessions.
+        sys.exit(
+            "SECRET_KEY is not set: set it to a long random string in the environment or .env "
+            "(`make run` writes one), or set DEBUG=true for a throwaway local key."
+        )
+    # DEBUG only: a random key per process; sessions end when the process does.
+    SECRET_KEY = secrets.token_urlsafe(50)
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "127.0.0.1,localhost")
 
 INSTALLED_APPS = [
@@ -88,15 +94,16 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.sites",
-    "allauth",
-    "allauth.account",
-    "rest_framework",
-    "django_q",
+    # Our apps come first: scraping's qcluster replaces django-q2's (see its docstring).
     "users",
     "filters",
     "scraping",
     "alerts",
     "bot",
+    "allauth",
+    "allauth.account",
+    "rest_framework",
+    "django_q",
 ]
 
 MIDDLEWARE = [
@@ -138,12 +145,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # makes concurrent writers wait instead of failing with "database is locked".
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"]["OPTIONS"] = {
-        "timeout": 20,
+        "timeout": envfloat("SQLITE_TIMEOUT_SECONDS", 20.0),
         "transaction_mode": "IMMEDIATE",
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
-    # A file, not memory, so tests can run commands as separate processes on it.
-    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / ".test-db.sqlite3")}
+    # A file, not memory, so tests can run commands as separate processes on it; named after
+    # the database file, so test runs on different DATABASE_URLs never share one.
+    DATABASES["default"]["TEST"] = {"NAME": f"{DATABASES['default']['NAME']}-test"}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = envstr("REDIS_URL")
@@ -166,6 +174,10 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 SITE_ID = 1
 LOGIN_REDIRECT_URL = "/"
+# Password sign-up is closed (users/adapters.py): accounts come from Discord, staff use /admin/.
+ACCOUNT_ADAPTER = "users.adapters.AccountAdapter"
+# Mail (allauth's password resets): printed on the console unless a backend is set.
+EMAIL_BACKEND = envstr("EMAIL_BACKEND") or "django.core.mail.backends.console.EmailBackend"
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -210,7 +222,13 @@ DISCORD_INVALID_REQUESTS_LIMIT = envint("DISCORD_INVALID_REQUESTS_LIMIT", 1000)
 
 # The outbox sender.
 ALERTS_BATCH_SIZE = envint("ALERTS_BATCH_SIZE", 100)
-ALERTS_LEASE_SECONDS = envint("ALERTS_LEASE_SECONDS", 120)
+# A claim's lease, renewed by the live sender every ALERTS_HEARTBEAT_SECONDS: a dead
+# sender's alerts are taken over within about one lease.
+ALERTS_LEASE_SECONDS = envint("ALERTS_LEASE_SECONDS", 30)
+ALERTS_HEARTBEAT_SECONDS = envfloat("ALERTS_HEARTBEAT_SECONDS", 10.0)
+# Past this age an unanswered post is looked for in its channel before it is posted again
+# (Discord recognises a nonce for "a few minutes").
+ALERTS_NONCE_WINDOW_SECONDS = envfloat("ALERTS_NONCE_WINDOW_SECONDS", 120.0)
 ALERTS_MAX_ATTEMPTS = envint("ALERTS_MAX_ATTEMPTS", 8)
 ALERTS_IDLE_SECONDS = envfloat("ALERTS_IDLE_SECONDS", 1.0)
 ALERTS_DAILY_DIGEST_HOUR = envint("ALERTS_DAILY_DIGEST_HOUR", 9)  # in TIME_ZONE (UTC)
@@ -258,7 +276,15 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # A 403 or 400 logs one line; Django would add the traceback of the refusal.
+    "filters": {"client_errors_on_one_line": {"()": "config.logfilters.ClientErrorsOnOneLine"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["client_errors_on_one_line"],
+        }
+    },
     "root": {"handlers": ["console"], "level": envstr("LOG_LEVEL", "INFO")},
     "loggers": {"django": {"level": "WARNING"}, "django_q": {"level": "WARNING"}},
 }

@@ -27,15 +27,19 @@ import numpy as np
 from filters.brands import BrandTable
 from filters.rules import ListingLike
 from filters.text import is_ascii_alnum, normalize
+from lib.markets import MARKETS
 
 NO_MAXIMUM = np.iinfo(np.int64).max
-MARKET_BITS = {
-    code: 1 << position
-    for position, code in enumerate(
-        ["mercari", "yahoo_auctions", "rakuma", "paypay_fleamarket", "demo"]
-    )
-}
+MARKET_BITS = {market.code: 1 << position for position, market in enumerate(MARKETS)}
 ALL_MARKETS = (1 << len(MARKET_BITS)) - 1
+
+
+def market_mask(markets: Iterable[str]) -> int:
+    """The bits of a filter's markets: none listed is every market; unknown codes match nothing."""
+    codes = set(markets)
+    if not codes:
+        return ALL_MARKETS
+    return sum(MARKET_BITS.get(code, 0) for code in codes)
 
 
 @dataclass(frozen=True)
@@ -150,10 +154,7 @@ class FilterIndex(MatchResults):
                 dtype=np.int64,
             ),
             markets=np.array(
-                [
-                    sum(MARKET_BITS.get(m, 0) for m in set(f.markets)) or ALL_MARKETS
-                    for f in filters
-                ],
+                [market_mask(f.markets) for f in filters],
                 dtype=np.int64,
             ),
         )

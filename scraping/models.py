@@ -5,13 +5,8 @@ from __future__ import annotations
 from django.db import models
 from django.utils import timezone
 
-
-class Market(models.TextChoices):
-    MERCARI = "mercari", "Mercari"
-    YAHOO_AUCTIONS = "yahoo_auctions", "Yahoo! Auctions"
-    RAKUMA = "rakuma", "Rakuma"
-    PAYPAY_FLEAMARKET = "paypay_fleamarket", "PayPay Fleamarket"
-    DEMO = "demo", "Demo"
+from lib.markets import Market, Source
+from lib.text import counted
 
 
 class Listing(models.Model):
@@ -41,7 +36,7 @@ class Listing(models.Model):
 class SourceState(models.Model):
     """A source's circuit breaker: failing scans in a row pause it, the other sources go on."""
 
-    source = models.CharField(max_length=32, choices=Market.choices, unique=True)
+    source = models.CharField(max_length=32, choices=Source.choices, unique=True)
     consecutive_failures = models.PositiveIntegerField(default=0)
     paused_until = models.DateTimeField(
         null=True, blank=True, help_text="No scan before this time. Clear it to resume now."
@@ -60,7 +55,7 @@ class SourceState(models.Model):
 class Scan(models.Model):
     """One scan cycle of one source: what it asked, what it found, what went wrong."""
 
-    source = models.CharField(max_length=32, choices=Market.choices)
+    source = models.CharField(max_length=32, choices=Source.choices)
     started_at = models.DateTimeField(default=timezone.now, db_index=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     requests = models.PositiveIntegerField(default=0)
@@ -81,9 +76,11 @@ class Scan(models.Model):
     def summary(self) -> str:
         seconds = ((self.finished_at or timezone.now()) - self.started_at).total_seconds()
         return (
-            f"{self.source}: {self.requests} requests for {self.filters} filters, "
-            f"{self.items_seen} items seen, {self.new_items} new, {self.alerts} alerts queued, "
-            f"{self.broken_items} unreadable items, {self.errors} errors, {seconds:.1f}s"
+            f"{self.source}: {counted(self.requests, 'request')} for "
+            f"{counted(self.filters, 'filter')}, {counted(self.items_seen, 'item')} seen, "
+            f"{self.new_items:,} new, {counted(self.alerts, 'alert')} queued, "
+            f"{counted(self.broken_items, 'unreadable item')}, {counted(self.errors, 'error')}, "
+            f"{seconds:.1f}s"
         )
 
 

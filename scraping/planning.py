@@ -27,9 +27,9 @@ from dataclasses import dataclass, field
 from filters.brands import BrandTable
 from filters.models import Filter
 from filters.text import normalize
-from scraping.models import Market
+from lib.markets import CHOOSABLE
 
-MARKETS = [code for code in Market.values if code != Market.DEMO]
+MARKETS = list(CHOOSABLE)
 
 
 @dataclass(frozen=True)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import logging
 
-from django_q.tasks import async_task
-
+from alerts.tasks import send_alerts_soon
+from lib.text import counted
 from scraping.ingest import ingest_listings
 from scraping.sources.demo import next_demo_listings
 
@@ -14,16 +14,12 @@ log = logging.getLogger(__name__)
 
 def replay_demo_listings(count: int = 4) -> str:
     result = ingest_listings(next_demo_listings(count))
-    summary = f"demo: {result.new} new listings, {result.alerts} alerts queued"
+    summary = (
+        f"demo: {counted(result.new, 'new listing')}, {counted(result.alerts, 'alert')} queued"
+    )
     log.info(summary)
     send_alerts_soon(result.alerts)
     return summary
-
-
-def send_alerts_soon(queued: int) -> None:
-    """Wake a worker to send what a scan queued, instead of waiting for a sendalerts poll."""
-    if queued:
-        async_task("alerts.tasks.send_due_alerts", task_name="send alerts after a scan")
 
 
 def scan_market(source: str) -> str:

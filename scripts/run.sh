@@ -1,17 +1,30 @@
 #!/usr/bin/env bash
 # The embedded run: migrate, load the demo, then serve the web app with the workers beside it.
-# Ctrl-C stops all three.
+# Ctrl-C or SIGTERM stops all three within 10 s.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 py=.venv/bin/python
 port=${PORT:-8000}
 export DEBUG=${DEBUG:-true}
 
+scripts/ensure-secret-key.sh .env
+
 $py manage.py migrate --noinput -v0
 $py manage.py loaddemo
 
 pids=()
-stop() { kill -TERM "${pids[@]}" 2>/dev/null || true; wait; }
+# SIGTERM or Ctrl-C stops all three within 10 s: each gets SIGTERM and about 9 s to finish
+# (qcluster kills its own tasks after 8); whatever still runs then is killed.
+stop() {
+  trap - EXIT INT TERM
+  kill -TERM "${pids[@]}" 2>/dev/null || true
+  for _ in $(seq 90); do
+    [[ -n $(jobs -rp) ]] || break
+    sleep 0.1
+  done
+  kill -KILL $(jobs -rp) 2>/dev/null || true
+  wait 2>/dev/null || true
+}
 trap stop EXIT INT TERM
 
 $py manage.py qcluster & pids+=($!)

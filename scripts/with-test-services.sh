@@ -5,7 +5,7 @@ set -euo pipefail
 
 pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
 if [[ -z $pg_bin ]]; then
-  echo "PostgreSQL server binaries not found; install Debian's postgresql package (.ci/run does)." >&2
+  echo "PostgreSQL server binaries not found; install Debian's postgresql package (make test installs it)." >&2
   exit 1
 fi
 

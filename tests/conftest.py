@@ -77,7 +77,7 @@ def redis_url(tmp_path_factory):
     binary = shutil.which("redis-server")
     if binary is None:
         pytest.fail(
-            "redis-server is not installed; install Debian's redis-server package (.ci/run does)"
+            "redis-server is not installed; install Debian's redis-server package (make test installs it)"
         )
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

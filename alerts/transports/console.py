@@ -5,9 +5,9 @@ from __future__ import annotations
 import sys
 from typing import TextIO
 
-from alerts.formatting import format_price, market_label
 from alerts.models import Alert
 from alerts.transports.base import Outcome, Outgoing, Result, Transport
+from lib.formatting import format_price, market_label
 
 
 def render(alert: Alert) -> str:

@@ -12,7 +12,8 @@ from pathlib import Path
 
 from django.utils import timezone
 
-from scraping.models import Listing, Market
+from lib.markets import Market
+from scraping.models import Listing
 from scraping.records import ListingRecord, parse_listing
 
 DEMO_FILE = Path(__file__).resolve().parent.parent / "demo" / "listings.jsonl"

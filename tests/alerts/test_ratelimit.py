@@ -9,7 +9,8 @@ import sys
 import threading
 import time
 
-from alerts.ratelimit import LocalBudget, RedisBudget
+from alerts.ratelimit import RedisBudget
+from lib.pacing import LocalBudget
 from tests.conftest import ROOT
 
 

@@ -13,8 +13,10 @@ from django_q.models import Schedule
 
 from filters.brands import BrandTable
 from filters.services import import_user_filters
+from lib.markets import Market
+from lib.text import counted
 from scraping.ingest import ingest_listings
-from scraping.models import Listing, Market
+from scraping.models import Listing
 from scraping.sources.demo import next_demo_listings
 from users.models import User
 from users.services import get_or_create_discord_user, set_destination
@@ -59,7 +61,6 @@ DEMO_USERS = [
                 "name": "Undercover leather",
                 "brands": ["Undercover"],
                 "keywords": ["レザー"],
-                "markets": ["demo", "mercari"],
             },
         ],
     },
@@ -87,7 +88,9 @@ class Command(BaseCommand):
 
         if not Listing.objects.filter(market=Market.DEMO).exists():
             result = ingest_listings(next_demo_listings(FIRST_LISTINGS))
-            self.stdout.write(f"demo listings: {result.new} new, {result.alerts} alerts queued")
+            self.stdout.write(
+                f"demo listings: {result.new} new, {counted(result.alerts, 'alert')} queued"
+            )
         Schedule.objects.update_or_create(
             name="demo listings",
             defaults={

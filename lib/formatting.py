@@ -2,18 +2,11 @@
 
 from __future__ import annotations
 
-from scraping.models import Market
+from lib.markets import market_label
 
 
 def format_price(amount: int) -> str:
     return f"¥{amount:,}"
-
-
-def market_label(code: str) -> str:
-    try:
-        return Market(code).label
-    except ValueError:
-        return code
 
 
 def price_range(low: int | None, high: int | None) -> str:
@@ -29,3 +22,6 @@ def price_range(low: int | None, high: int | None) -> str:
 
 def markets_label(codes: list[str]) -> str:
     return ", ".join(market_label(code) for code in codes) or "All markets"
+
+
+__all__ = ["format_price", "market_label", "markets_label", "price_range"]

@@ -1,0 +1,81 @@
+"""`manage.py qcluster`: django-q2's cluster, stopping within seconds on SIGTERM or Ctrl-C.
+
+django-q2's own command can hang forever on a process group's SIGTERM (as
+`make run`, systemd and container runtimes send it): the signal kills the
+sentinel while it waits on the stop event, and the main process then blocks
+setting that event. This command runs the same cluster, but on a signal it
+asks the cluster to stop in a background thread and waits at most
+`--stop-timeout` seconds (8 by default) for it; whatever is still running then
+is killed. Nothing is lost that matters: scans are repeated by their schedules,
+sends are driven by the outbox, and the ORM broker hands an unacknowledged task
+out again after Q_CLUSTER["retry"].
+
+Listed before django_q in INSTALLED_APPS, so it replaces django-q2's command.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import sys
+import threading
+import time
+
+from django.core.management.base import BaseCommand
+from django_q.cluster import Cluster
+
+from lib.processes import descendants, kill_all
+
+log = logging.getLogger("scraping.qcluster")
+
+
+class Command(BaseCommand):
+    help = "Run the django-q2 cluster (scheduled scans, sends); stops within seconds on SIGTERM."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument(
+            "--stop-timeout",
+            type=float,
+            default=8.0,
+            help="seconds to wait for running tasks on SIGTERM before killing them",
+        )
+
+    def handle(self, *args, stop_timeout: float = 8.0, **options) -> None:
+        cluster = Cluster()
+        stopping = threading.Event()
+
+        def request_stop(signum, frame) -> None:
+            if stopping.is_set():
+                return
+            stopping.set()
+            log.info("received %s, stopping the cluster", signal.Signals(signum).name)
+
+        # Installed after Cluster() so they replace django-q2's own handlers.
+        signal.signal(signal.SIGTERM, request_stop)
+        signal.signal(signal.SIGINT, request_stop)
+        cluster.start()
+        while not stopping.wait(0.5):
+            if not cluster.sentinel.is_alive():
+                log.error("the cluster's sentinel exited with code %s", cluster.sentinel.exitcode)
+                self._finish(stop_timeout, status=1)
+        self._finish(stop_timeout, status=0, cluster=cluster)
+
+    def _finish(self, timeout: float, status: int, cluster: Cluster | None = None) -> None:
+        if cluster is not None and cluster.sentinel.is_alive():
+            # stop() may block forever if the sentinel died meanwhile: run it where it can't hold us.
+            threading.Thread(target=cluster.stop, daemon=True).start()
+            deadline = time.monotonic() + timeout
+            while cluster.sentinel.is_alive() and time.monotonic() < deadline:
+                time.sleep(0.1)
+        left = descendants(os.getpid())
+        if left:
+            log.warning(
+                "killing %d cluster processes still running after %.0fs", len(left), timeout
+            )
+            kill_all(left)
+        log.info("cluster stopped")
+        sys.stdout.flush()
+        sys.stderr.flush()
+        # Skip multiprocessing's exit handler, which would join the (possibly dead) sentinel again.
+        os._exit(status)
