@@ -1,7 +1,8 @@
 """The circuit breaker of each source: failing scans in a row pause it; the others go on.
 
-After SCRAPING_BREAKER_FAILURES failed scans in a row (every request failed,
-or the pages changed shape) the source pauses for SCRAPING_BREAKER_PAUSE_SECONDS,
+After SCRAPING_BREAKER_FAILURES failed scans in a row (every fetch of the
+cycle failed, whatever the exception, or the cycle itself crashed) the source
+pauses for SCRAPING_BREAKER_PAUSE_SECONDS,
 doubling with each further failure up to a day. One good scan closes it. The
 state is a row per source, shown in the admin, where clearing "paused until"
 resumes the source at once.
@@ -55,3 +56,10 @@ def record_failure(source: str, error: str) -> SourceState:
         )
     state.save()
     return state
+
+
+def resume(sources: list[str]) -> None:
+    """Close the breakers of `sources` now: a moderator's call."""
+    SourceState.objects.filter(source__in=sources).update(paused_until=None, consecutive_failures=0)
+    for source in sources:
+        log.info("%s: resumed by staff", source)

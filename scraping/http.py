@@ -23,7 +23,7 @@ from email.utils import parsedate_to_datetime
 from urllib.error import HTTPError, URLError
 from urllib.request import ProxyHandler, Request, build_opener
 
-from alerts.ratelimit import LocalBudget
+from lib.pacing import LocalBudget
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +33,7 @@ BROWSER_USER_AGENT = (
 )
 RETRY_STATUSES = {403, 423, 429, 500, 502, 503, 504}
 BACKOFF_CAP_SECONDS = 60.0
+MAX_ERROR_BODY = 4_000_000  # enough for a no-results page; an error page is read no further
 
 
 @dataclass(frozen=True)
@@ -45,11 +46,14 @@ class FetchRequest:
 
 
 class FetchError(Exception):
-    """The source gave no usable answer to a request, after its retries."""
+    """The source gave no usable answer to a request, after its retries. An HTTP error that is
+    not retried keeps its status and body: a 404 may be a site's no-results page."""
 
-    def __init__(self, source: str, message: str) -> None:
+    def __init__(
+        self, source: str, message: str, status: int | None = None, body: bytes = b""
+    ) -> None:
         super().__init__(f"{source}: {message}")
-        self.source = source
+        self.source, self.status, self.body = source, status, body
 
 
 def retry_after_seconds(value: str | None) -> float | None:
@@ -63,6 +67,13 @@ def retry_after_seconds(value: str | None) -> float | None:
             return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
         except (TypeError, ValueError):
             return None
+
+
+def _error_body(error: HTTPError) -> bytes:
+    try:
+        return error.read(MAX_ERROR_BODY)
+    except (OSError, ValueError):
+        return b""
 
 
 class SourceClient:
@@ -107,7 +118,10 @@ class SourceClient:
                 except HTTPError as error:
                     if error.code not in RETRY_STATUSES:
                         raise FetchError(
-                            self.source, f"HTTP {error.code} for {request.label}"
+                            self.source,
+                            f"HTTP {error.code} for {request.label}",
+                            error.code,
+                            _error_body(error),
                         ) from None
                     problem = f"HTTP {error.code}"
                     if (wait := retry_after_seconds(error.headers.get("Retry-After"))) is not None:

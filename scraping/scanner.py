@@ -6,9 +6,13 @@ Where the plan reads a market's newest-first feed instead, each read pages
 back until the listings already seen make up half a page, so nothing new is
 missed between reads. Fetching and parsing happen in threads; ingesting
 (upsert, match, queue alerts) happens in the calling thread as each page
-arrives, so a listing is matched as soon as its page is in. A request that fails after its retries, or
-a page that changed shape, is counted and logged with the source's name; the
-rest of the cycle goes on. Every cycle is recorded as a Scan row.
+arrives, so a listing is matched as soon as its page is in. A request that
+fails after its retries, a page that changed shape, or any other exception
+while fetching, parsing or ingesting one page is counted and logged with the
+source's name; the rest of the cycle goes on. A 404 that the source
+recognises as its no-results page is an empty page, not a failure. Every
+cycle is recorded as a Scan row, a failed one too, and the circuit breaker
+hears of it whatever went wrong.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from types import ModuleType
 from django.conf import settings
 from django.utils import timezone
 
+from alerts.tasks import send_alerts_soon
 from filters.brands import BrandTable
 from filters.models import Filter
 from scraping import breaker
@@ -97,7 +102,25 @@ def execute(source: str, job: Job, client: SourceClient) -> Page:
         return jsonfeed.read(job.location, client)
     module = SOURCES[source]
     base_url = settings.MARKETPLACE_BASE_URLS[source]
-    return module.parse(client.fetch(module.search_request(job.search, base_url, job.page)))
+    try:
+        body = client.fetch(module.search_request(job.search, base_url, job.page))
+    except FetchError as error:
+        # Yahoo! Auctions and PayPay Fleamarket answer a search that finds nothing with a 404.
+        recognises = getattr(module, "is_no_results_page", None)
+        if error.status == 404 and recognises is not None and recognises(error.body):
+            return Page()
+        raise
+    return module.parse(body)
+
+
+def describe_error(source: str, error: Exception) -> str:
+    """What went wrong, naming the source; an unexpected exception is logged with its traceback."""
+    if isinstance(error, FetchError | PageShapeError):
+        # A parser that crashed on the page keeps its traceback in the log.
+        log.error("%s", error, exc_info=error.__cause__ is not None)
+        return str(error)
+    log.exception("%s: the cycle hit an unexpected error", source)
+    return f"{source}: unexpected {type(error).__name__}: {error}"
 
 
 def next_feed_page(source: str, job: Job, page: Page, seen: int) -> Job | None:
@@ -126,15 +149,39 @@ def scan_source(
         log.warning("%s is paused until %s: %s", source, state.paused_until, state.last_error)
         return None
     client = client or client_for(source)
-    jobs, served = planned_jobs(source)
-    if planned:
-        planned(len(jobs))
-    scan = Scan.objects.create(source=source, filters=served)
+    scan = Scan.objects.create(source=source)
+    stopping = stopping or threading.Event()
+    problems: list[str] = []
+    jobs: list[Job] = []
+    try:
+        jobs, scan.filters = planned_jobs(source)
+        if planned:
+            planned(len(jobs))
+        _run_jobs(source, scan, jobs, client, spread_seconds, progress, stopping, problems)
+    except Exception as error:
+        # Planning or the database failed: still a recorded cycle, and a failure for the breaker.
+        problems.append(describe_error(source, error))
+        _finish(source, scan, client, problems, failed=True)
+        raise
+    _finish(source, scan, client, problems, failed=len(problems) >= len(jobs))
+    if scan.alerts:
+        send_alerts_soon(scan.alerts)
+    return scan
+
+
+def _run_jobs(
+    source: str,
+    scan: Scan,
+    jobs: list[Job],
+    client: SourceClient,
+    spread_seconds: float,
+    progress: Callable[[int], None] | None,
+    stopping: threading.Event,
+    problems: list[str],
+) -> None:
+    """Fetch in threads and ingest each page as it arrives; a failed page is one problem."""
     step = spread_seconds / len(jobs) if jobs else 0.0
     started = time.monotonic()
-    problems: list[str] = []
-
-    stopping = stopping or threading.Event()
 
     def run(job: Job, at: float) -> Page | None:
         if stopping.wait(max(0.0, at - time.monotonic())):
@@ -143,37 +190,40 @@ def scan_source(
 
     with ThreadPoolExecutor(max_workers=settings.SCRAPING_CONCURRENCY) as pool:
         pending = {pool.submit(run, job, started + n * step): job for n, job in enumerate(jobs)}
-        while pending:
-            done, _ = wait(pending, return_when=FIRST_COMPLETED)
-            for future in done:
-                job = pending.pop(future)
-                try:
-                    page = future.result()
-                except (FetchError, PageShapeError, OSError) as error:
-                    log.error("%s", error)
-                    problems.append(str(error))
-                else:
-                    if page is None:
-                        continue  # skipped: stopping
-                    result = ingest_listings(page.records)
-                    scan.items_seen += len(page.records)
-                    scan.new_items += result.new
-                    scan.alerts += result.alerts
-                    scan.broken_items += page.broken
-                    if older := next_feed_page(source, job, page, result.seen):
-                        pending[pool.submit(run, older, 0.0)] = older
-                if progress:
-                    progress(1)
+        try:
+            while pending:
+                done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for future in done:
+                    job = pending.pop(future)
+                    try:
+                        page = future.result()
+                        if page is None:
+                            continue  # skipped: stopping
+                        result = ingest_listings(page.records)
+                        scan.items_seen += len(page.records)
+                        scan.new_items += result.new
+                        scan.alerts += result.alerts
+                        scan.broken_items += page.broken
+                        if older := next_feed_page(source, job, page, result.seen):
+                            pending[pool.submit(run, older, 0.0)] = older
+                    except Exception as error:  # whatever one page hit, the others go on
+                        problems.append(describe_error(source, error))
+                    if progress:
+                        progress(1)
+        except BaseException:
+            stopping.set()  # leaving the pool waits for its fetches: skip those not started
+            raise
+
+
+def _finish(
+    source: str, scan: Scan, client: SourceClient, problems: list[str], failed: bool
+) -> None:
+    """Record the cycle and tell the breaker: a cycle fails when every fetch failed."""
     scan.requests, scan.errors = client.requests, len(problems)
     scan.error_summary = "\n".join(problems[:20])
     scan.finished_at = timezone.now()
     scan.save()
-    if jobs and len(problems) >= len(jobs):
+    if failed and problems:
         breaker.record_failure(source, problems[0])
     else:
         breaker.record_success(source)
-    if scan.alerts:
-        from scraping.tasks import send_alerts_soon
-
-        send_alerts_soon(scan.alerts)
-    return scan

@@ -1,14 +1,20 @@
 """What every marketplace source gives back: a page of listing records, parsed fault-tolerantly.
 
 A source turns one response into a `Page`. Items that are not for sale (sold,
-trading, ended) are skipped and counted; an item that cannot be parsed is
-skipped, counted and logged, never the whole page. A response that is not the
-expected page at all raises `PageShapeError` naming the source, so a site that
-changed its format is noticed at once.
+trading, ended) are skipped and counted; an item that cannot be parsed, for
+whatever reason (any exception), is skipped, counted and logged, never the
+whole page. An id repeated on one page (a promoted card) gives one record. A
+response that is not the expected page at all, or on which the parser itself
+fails, raises `PageShapeError` naming the source (`page_parser`), so a site
+that changed its format is noticed at once. A source whose site answers an
+empty search with HTTP 404 and its no-results page also defines
+`is_no_results_page(body)`, which the scanner asks before calling that 404 an
+error.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from collections.abc import Callable, Iterable
@@ -17,7 +23,6 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
-from filters.errors import ServiceError
 from scraping.records import ListingRecord, parse_listing
 
 log = logging.getLogger(__name__)
@@ -46,17 +51,54 @@ class Page:
 def parse_items(
     source: str, items: Iterable[Any], parse_item: Callable[[Any], dict], next_page: str | None
 ) -> Page:
-    """Run `parse_item` on each item; it returns a listing dict or raises NotForSale."""
+    """Run `parse_item` on each item; it returns a listing dict (whose market defaults to the
+    source's) or raises NotForSale. Whatever else it raises makes the item unreadable."""
     page = Page(next_page=next_page)
+    seen: set[tuple[str, str]] = set()
     for position, item in enumerate(items, start=1):
         try:
-            page.records.append(parse_listing({"market": source, **parse_item(item)}))
+            record = parse_listing({"market": source, **parse_item(item)})
         except NotForSale:
             page.skipped += 1
-        except (ServiceError, KeyError, TypeError, ValueError, AttributeError) as error:
+            continue
+        except Exception as error:  # a parser bug or a new card shape costs one item, not the page
             page.broken += 1
-            log.warning("%s: item %d skipped, it could not be read: %s", source, position, error)
+            log.warning(
+                "%s: item %d skipped, it could not be read: %s: %s",
+                source,
+                position,
+                type(error).__name__,
+                error,
+            )
+            continue
+        if (record.market, record.external_id) in seen:
+            continue  # a promoted card repeating an item already on the page
+        seen.add((record.market, record.external_id))
+        page.records.append(record)
     return page
+
+
+def page_parser(source: str) -> Callable[[Callable[..., Page]], Callable[..., Page]]:
+    """Decorate a source's `parse`: any exception escaping it becomes the source's PageShapeError."""
+
+    def decorate(parse: Callable[..., Page]) -> Callable[..., Page]:
+        @functools.wraps(parse)
+        def guarded(*args: Any, **kwargs: Any) -> Page:
+            try:
+                return parse(*args, **kwargs)
+            except PageShapeError:
+                raise
+            except Exception as error:
+                problem = f"the parser failed ({type(error).__name__}: {error})"
+                raise PageShapeError(source, problem) from error
+
+        return guarded
+
+    return decorate
+
+
+def as_text(body: str | bytes) -> str:
+    return body.decode("utf-8", "replace") if isinstance(body, bytes) else body
 
 
 def json_results(source: str, body: str | bytes) -> dict[str, Any]:

@@ -1,10 +1,13 @@
 """Mercari Japan: the newest listings from the web search API (`POST api.mercari.jp/v2/entities:search`).
 
-Parsing is tested on real responses recorded by the mercapi project
-(tests/fixtures/marketplaces/mercari/, see ../shared/fixtures). No recording
-holds a Mercari Shops item (`ITEM_TYPE_BEYOND`, 22-character ids, URL
-`/shops/product/{id}`) or an auction; those are read from the documented
-format, with a fixture built from it. An auction whose bid deadline has
+Parsing is tested on real responses recorded by the mercapi project in
+2022-2024 (tests/fixtures/marketplaces/mercari/, see ../shared/fixtures). A
+newer recording (postalservice-python, 2024-10, with a Shops item) is named
+in ../shared/fixtures/marketplaces/real/README.md but was missing from that
+folder, so it was not tested against; the real-page test reads it when it is
+there. No recording we hold has a Mercari Shops item (`ITEM_TYPE_BEYOND`,
+22-character ids, URL `/shops/product/{id}`) or an auction; those are read
+from the documented format, with a fixture built from it. An auction whose bid deadline has
 passed is skipped. Numbers arrive as strings; `created` is Unix seconds and is not
 monotonic in a newest-first search, so items are told apart by id only.
 Sold and trading items, and "no price" items, are skipped.
@@ -29,12 +32,20 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
+from lib.markets import BY_CODE
 from scraping.http import FetchRequest
 from scraping.planning import Search
-from scraping.sources.base import NotForSale, Page, from_unix, json_results, parse_items
+from scraping.sources.base import (
+    NotForSale,
+    Page,
+    from_unix,
+    json_results,
+    page_parser,
+    parse_items,
+)
 
 CODE = "mercari"
-ITEM_URL = "https://jp.mercari.com/item/{id}"
+ITEM_URL = BY_CODE[CODE].item_url
 SHOPS_URL = "https://jp.mercari.com/shops/product/{id}"
 IMAGE_URL = "https://static.mercdn.net/thumb/item/webp/{id}_1.jpg"
 
@@ -69,6 +80,7 @@ def _when(value: Any) -> float:
     return datetime.fromisoformat(str(value).replace("Z", "+00:00")).timestamp()
 
 
+@page_parser(CODE)
 def parse(body: str | bytes, now: float | None = None) -> Page:
     data = json_results(CODE, body)
     next_token = (data.get("meta") or {}).get("nextPageToken") or None

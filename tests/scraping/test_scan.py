@@ -134,7 +134,7 @@ def test_scan_once_prints_a_summary_per_source(marketplace, run_command):
     marketplace.serve("/api/v1/search", Reply(PAYPAY_PAGE))
     status, out, _ = run_command("scan", "--source", "paypay_fleamarket", "--once")
     assert status == 0
-    assert out.startswith("paypay_fleamarket: 2 requests for 1 filters, 4 items seen, 2 new,")
+    assert out.startswith("paypay_fleamarket: 2 requests for 1 filter, 4 items seen, 2 new,")
 
 
 def test_setup_schedules_installs_one_scan_per_source_idempotently(run_command, settings):
@@ -171,7 +171,7 @@ def test_a_paused_source_shows_in_the_admin_and_can_be_resumed(admin_client, set
         {"action": "resume_now", "_selected_action": [state.pk]},
         follow=True,
     )
-    assert "Resumed 1 source(s)." in response.content.decode()
+    assert "Resumed rakuma: scanned again" in response.content.decode()
     assert not state_of("rakuma").is_paused
     assert admin_client.get(reverse("admin:scraping_scan_changelist")).status_code == 200
 
@@ -192,7 +192,7 @@ def test_a_json_lines_feed_from_a_url_or_a_file(marketplace, settings, tmp_path,
     settings.JSONFEED_URLS = [f"{marketplace.url}/feed.jsonl", str(feed_file)]
     scan = scan_source("jsonfeed", client=quick_client("jsonfeed"))
     assert (scan.items_seen, scan.new_items, scan.alerts, scan.broken_items) == (2, 2, 2, 2)
-    assert "jsonfeed line 2 skipped: line 2: not valid JSON" in caplog.text
+    assert "jsonfeed line 2 skipped: not valid JSON" in caplog.text
     assert "jsonfeed line 3 skipped: price" in caplog.text
 
 
@@ -257,7 +257,67 @@ def test_the_scheduled_task_scans_and_reports_in_one_line(marketplace, settings)
     settings.SCRAPING_INTERVALS = {"rakuma": 1}
     sacai_fans_on("rakuma", 1)
     marketplace.serve("/s", Reply(RAKUMA_PAGE))
-    assert scan_market("rakuma").startswith("rakuma: 2 requests for 1 filters, 4 items seen, 2 new")
+    assert scan_market("rakuma").startswith("rakuma: 2 requests for 1 filter, 4 items seen, 2 new")
     settings.SCRAPING_BREAKER_FAILURES = 1
     record_failure("rakuma", "rakuma: HTTP 503")
     assert scan_market("rakuma") == "rakuma: paused by its circuit breaker (see the admin)"
+
+
+YAHOO_NO_RESULTS = (
+    FIXTURES / "yahoo_auctions" / "no_results_2026-08_built_from_real.html"
+).read_text()
+PAYPAY_NO_RESULTS = (
+    FIXTURES / "paypay_fleamarket" / "no_results_page_2026-08_built_from_real.html"
+).read_text()
+NO_RESULTS_404 = [
+    ("yahoo_auctions", "/search/search", YAHOO_NO_RESULTS, PAYPAY_NO_RESULTS),
+    ("paypay_fleamarket", "/api/v1/search", PAYPAY_NO_RESULTS, YAHOO_NO_RESULTS),
+]
+
+
+@pytest.mark.parametrize(
+    ("source", "path", "page", "other"), NO_RESULTS_404, ids=["yahoo", "paypay"]
+)
+def test_a_404_is_an_empty_search_only_when_it_is_the_markets_no_results_page(
+    marketplace, settings, source, path, page, other
+):
+    settings.SCRAPING_BREAKER_FAILURES = 1  # one failed scan would pause the market
+    sacai_fans_on(source, 1)
+    marketplace.serve(path, Reply(page, 404))
+    scan = scan_source(source, client=quick_client(source))
+    assert (scan.requests, scan.items_seen, scan.errors, scan.error_summary) == (2, 0, 0, "")
+    assert Scan.objects.get(source=source).finished_at is not None
+    state = state_of(source)
+    assert (state.consecutive_failures, state.is_paused) == (0, False)
+    assert state.last_success_at is not None
+    # Any other 404, the other market's no-results page among them, stays a failure.
+    for body in ("<html><body>Not Found</body></html>", other):
+        settings.SCRAPING_BREAKER_FAILURES = 3
+        marketplace.serve(path, Reply(body, 404))
+        scan = scan_source(source, client=quick_client(source))
+        assert (scan.items_seen, scan.errors) == (0, 2)
+        assert f"{source}: HTTP 404 for sacai" in scan.error_summary
+    assert state_of(source).consecutive_failures == 2
+
+
+def test_an_unexpected_exception_in_a_parser_is_a_recorded_failed_scan(
+    marketplace, settings, monkeypatch, caplog
+):
+    from scraping.sources import rakuma
+
+    def buggy_parse(body):
+        raise RuntimeError("a bug nobody foresaw")
+
+    monkeypatch.setattr(rakuma, "parse", buggy_parse)  # the parser a site change broke
+    settings.SCRAPING_BREAKER_FAILURES = 2
+    sacai_fans_on("rakuma", 1)
+    marketplace.serve("/s", Reply(RAKUMA_PAGE))
+    for cycle in (1, 2):
+        scan = scan_source("rakuma", client=quick_client("rakuma"))
+        assert (scan.requests, scan.errors, scan.new_items) == (2, 2, 0)
+        assert "rakuma: unexpected RuntimeError: a bug nobody foresaw" in scan.error_summary
+        assert state_of("rakuma").consecutive_failures == cycle
+    assert Scan.objects.filter(source="rakuma", errors=2).count() == 2
+    state = state_of("rakuma")
+    assert state.is_paused and "RuntimeError" in state.last_error
+    assert "Traceback" in caplog.text  # logged with where it happened
