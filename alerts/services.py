@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -11,7 +12,8 @@ from django.utils import timezone
 
 from alerts import outbox
 from alerts.models import Alert
-from scraping.models import Listing, Market
+from lib.markets import Market
+from scraping.models import Listing
 from users.models import User
 from users.services import check_not_banned
 
@@ -72,7 +74,9 @@ def queue_test_alert(user: User) -> Alert:
     with transaction.atomic():
         listing = Listing.objects.create(
             market=Market.DEMO,
-            external_id=f"test-{user.pk}-{now.timestamp():.0f}",
+            # Unique per request: two tests in one second are two listings (a timestamp
+            # id made the second one collide with the first).
+            external_id=f"test-{user.pk}-{uuid.uuid4().hex}",
             title=TEST_TITLE,
             price=12345,
             url="https://jp.mercari.com/",

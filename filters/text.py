@@ -1,7 +1,10 @@
 """Text normalization and the term-occurrence rule shared by every matcher.
 
-normalize(): NFKC, casefold, Latin diacritics removed (Japanese voicing marks
-kept), the middle dots ・ and ･ removed, white space collapsed and trimmed.
+normalize(): invisible characters removed (zero-width and format characters such
+as U+200B, U+2060, U+FEFF, the soft hyphen, variation selectors), NFKC, casefold,
+Latin diacritics removed (Japanese voicing marks kept), the middle dots ・ and ･
+removed, white space collapsed and trimmed. Titles and terms go through the same
+function, so a seller's zero-width space can neither hide a word nor make one.
 A term occurs in a text when its normalized form is a substring of the
 normalized text and, at each end of the term that is an ASCII letter or digit,
 the neighbouring text character is not one: `coat` is in `long coat` but not in
@@ -13,13 +16,16 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from lib.text import strip_invisible
+
 _LATIN_COMBINING_MARKS = re.compile("[\u0300-\u036f]")
 _MIDDLE_DOTS = str.maketrans("", "", "・･")
 _WHITESPACE = re.compile(r"\s+")
 
 
 def normalize(text: str) -> str:
-    text = unicodedata.normalize("NFKC", text).casefold()
+    # Invisible characters go before NFKC, so a mark split from its letter by one still composes.
+    text = unicodedata.normalize("NFKC", strip_invisible(text)).casefold()
     # NFD splits Latin letters from their accents; Japanese voiced kana split into
     # U+3099/U+309A, which lie outside the removed range and recombine under NFC.
     text = unicodedata.normalize(

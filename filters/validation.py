@@ -1,29 +1,36 @@
 """Checks and cleans filter input from any door into the stored form.
 
-Lists may come as JSON lists or as comma-separated text (web forms, the bot).
-Words are stored as typed with white space tidied, brands under their canonical
-name when the brand table knows them; duplicates (by normalized form) are dropped.
+Lists may come as JSON lists or, from doors where people type (web forms, the
+bot), as comma-separated text. Names and words are stored as typed with white
+space tidied and invisible characters removed, brands under their canonical name
+when the brand table knows them; duplicates (by normalized form) are dropped.
+Control characters and bidi controls are refused, so no filter can look like
+another or hold a word that can never match.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from typing import Any
 
-from alerts.formatting import format_price as yen
 from filters.brands import BrandTable
-from filters.errors import FieldError, ValidationFailed
 from filters.text import normalize
-from scraping.models import Market
+from lib.errors import FieldError, ValidationFailed
+from lib.formatting import format_price as yen
+from lib.markets import CHOOSABLE
+from lib.prices import MAX_PRICE
+from lib.text import refused_character, strip_invisible
 
 MAX_NAME = 64
 MAX_TERM = 64
 MAX_TERMS = 20
-MAX_PRICE = 100_000_000
+
 FIELDS = ("name", "brands", "keywords", "exclude", "price_min", "price_max", "markets", "active")
 _LIST_SEPARATORS = re.compile("[,、，]")
 _PRICE_DECORATION = re.compile(r"[¥￥円,\s]")
+_ASCII_INTEGER = re.compile("-?[0-9]+")
 _TERM_NOUNS = {
     "brands": ("brand", "brands"),
     "keywords": ("keyword", "keywords"),
@@ -35,38 +42,59 @@ def _tidy(text: str) -> str:
     return " ".join(text.split())
 
 
-def _as_items(field: str, value: Any) -> list[Any]:
+def _as_items(field: str, value: Any, text_lists: bool = True) -> list[Any]:
+    """The items of a list field; comma-separated text only where `text_lists` (typed input)."""
     if value is None:
         return []
     if isinstance(value, str):
+        if not text_lists:
+            example = '["mercari"]' if field == "markets" else '["Rick Owens"]'
+            raise FieldError(
+                field,
+                f"{field} must be a list, such as {example}, not the text "
+                f"{json.dumps(value, ensure_ascii=False)}.",
+            )
         return [part for part in _LIST_SEPARATORS.split(value) if part.strip()]
     if isinstance(value, list | tuple):
         return list(value)
     raise FieldError(field, f"{field} must be a list of words or comma-separated text.")
 
 
-def clean_terms(field: str, value: Any, brands: BrandTable | None = None) -> list[str]:
+def _visible(field: str, text: str, label: str) -> str:
+    """The text as stored: invisible characters out, white space tidied. Control and bidi
+    characters are refused, the message starting with `label` ("The name", "Keyword 2")."""
+    if why := refused_character(text):
+        raise FieldError(field, f"{label} contains {why}; remove it.")
+    return _tidy(strip_invisible(text))
+
+
+def clean_terms(
+    field: str, value: Any, brands: BrandTable | None = None, text_lists: bool = True
+) -> list[str]:
     singular, plural = _TERM_NOUNS[field]
     cleaned: list[str] = []
     seen: set[str] = set()
-    for position, item in enumerate(_as_items(field, value), start=1):
+    for position, item in enumerate(_as_items(field, value, text_lists), start=1):
+        label = f"{singular.capitalize()} {position}"
         if not isinstance(item, str):
-            raise FieldError(
-                field, f"{singular.capitalize()} {position} must be text, not {item!r}."
-            )
-        text = _tidy(item)
+            raise FieldError(field, f"{label} must be text, not {item!r}.")
+        text = _visible(field, item, label)
         norm = normalize(text)
         if not norm:
-            raise FieldError(field, f"{singular.capitalize()} {position} is empty.")
+            if _tidy(item):
+                raise FieldError(field, f"{label} is made only of invisible characters.")
+            raise FieldError(field, f"{label} is empty.")
         if len(norm) > MAX_TERM:
             raise FieldError(
                 field,
                 f"“{text[:20]}…” is {len(norm)} characters long; keep each {singular} to {MAX_TERM}.",
             )
-        if norm in seen:
+        stored = brands.display_name(text) if brands is not None else text
+        # By the stored form: "cdg" and "Comme des Garcons" are one brand, kept once.
+        if (key := normalize(stored)) in seen:
             continue
-        seen.add(norm)
-        cleaned.append(brands.display_name(text) if brands is not None else text)
+        seen.add(key)
+        cleaned.append(stored)
     if len(cleaned) > MAX_TERMS:
         raise FieldError(
             field, f"At most {MAX_TERMS} {plural} are allowed; you gave {len(cleaned)}."
@@ -86,8 +114,16 @@ def clean_price(field: str, value: Any) -> int | None:
         digits = _PRICE_DECORATION.sub("", value)
         if not digits:
             return None
-        if digits.lstrip("-").isdigit():
+        if _ASCII_INTEGER.fullmatch(digits):
+            if len(digits) > 1000:  # int() refuses text past 4,300 digits
+                raise FieldError(field, f"The {label} can be at most {yen(MAX_PRICE)}.")
             value = int(digits)
+        elif any(char.isdigit() for char in digits):
+            # Full-width and other scripts' digits: int() would take them, people can't
+            # tell them apart from look-alikes, and every door can type 0-9.
+            raise FieldError(
+                field, f"The {label} must be written with the digits 0-9, not {value!r}."
+            )
     if not isinstance(value, int):
         raise FieldError(field, f"The {label} must be a whole number of yen, not {value!r}.")
     if value < 0:
@@ -97,14 +133,15 @@ def clean_price(field: str, value: Any) -> int | None:
     return value
 
 
-def clean_markets(value: Any) -> list[str]:
-    known = list(Market.values)
+def clean_markets(value: Any, text_lists: bool = True) -> list[str]:
+    known = list(CHOOSABLE)
     chosen: set[str] = set()
-    for item in _as_items("markets", value):
+    for item in _as_items("markets", value, text_lists):
         code = _tidy(item).lower() if isinstance(item, str) else item
         if code not in known:
             raise FieldError(
-                "markets", f"{code!r} is not a market we scan; choose from {', '.join(known)}."
+                "markets",
+                f"{code!r} is not a market you can choose; choose from {', '.join(known)}.",
             )
         chosen.add(code)
     return [code for code in known if code in chosen]
@@ -113,7 +150,11 @@ def clean_markets(value: Any) -> list[str]:
 def clean_name(value: Any) -> str:
     if not isinstance(value, str) or not _tidy(value):
         raise FieldError("name", "Give the filter a name.")
-    name = _tidy(value)
+    name = _visible("name", value, "The name")
+    if not name:
+        raise FieldError(
+            "name", "The name is made only of invisible characters; give it one people can read."
+        )
     if len(name) > MAX_NAME:
         raise FieldError("name", f"The name is {len(name)} characters long; keep it to {MAX_NAME}.")
     return name
@@ -125,16 +166,22 @@ def clean_active(value: Any) -> bool:
     return value
 
 
-def clean_filter_fields(data: Mapping[str, Any], brands: BrandTable) -> dict[str, Any]:
-    """Clean the fields present in `data`; every wrong field is reported, not just the first."""
+def clean_filter_fields(
+    data: Mapping[str, Any], brands: BrandTable, *, text_lists: bool = True
+) -> dict[str, Any]:
+    """Clean the fields present in `data`; every wrong field is reported, not just the first.
+
+    `text_lists=False` for JSON input (imports, the API), where a list given as text is a
+    mistake: `"brands": "Rick Owens, Sacai"` is refused rather than split.
+    """
     cleaners = {
         "name": clean_name,
-        "brands": lambda v: clean_terms("brands", v, brands),
-        "keywords": lambda v: clean_terms("keywords", v),
-        "exclude": lambda v: clean_terms("exclude", v),
+        "brands": lambda v: clean_terms("brands", v, brands, text_lists),
+        "keywords": lambda v: clean_terms("keywords", v, text_lists=text_lists),
+        "exclude": lambda v: clean_terms("exclude", v, text_lists=text_lists),
         "price_min": lambda v: clean_price("price_min", v),
         "price_max": lambda v: clean_price("price_max", v),
-        "markets": clean_markets,
+        "markets": lambda v: clean_markets(v, text_lists),
         "active": clean_active,
     }
     cleaned: dict[str, Any] = {}

@@ -5,23 +5,33 @@ created its row, so two processes importing the same listing can never both
 alert on it, and a re-imported or bumped listing never alerts again. The alerts
 are written in the same transaction as the listings: either both are stored or
 neither, so a crash cannot leave a seen listing whose alerts were lost.
+
+When the database refuses a batch for one row's sake (validation should leave
+nothing of the kind, but a database may have rules of its own), the batch is
+stored again one listing at a time, so only the guilty listing is refused.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from django.db import connection, transaction
+from django.db import DataError, IntegrityError, connection, transaction
 from django.utils import timezone
 
 from alerts.outbox import enqueue
-from filters.index import FilterIndex
+from filters.index import FilterIndex, PatchedIndex
 from filters.matching import current_index
 from scraping.models import Listing
 from scraping.records import ListingRecord
 
+log = logging.getLogger(__name__)
+
 INSERT_CHUNK = 500
+# What the database refuses one row for. A locked database or a lost connection
+# (OperationalError) is no row's fault: it ends the caller's work instead.
+ROW_ERRORS = (DataError, IntegrityError, ValueError, OverflowError)
 STORED_FIELDS = (
     "market",
     "external_id",
@@ -42,11 +52,14 @@ class IngestResult:
     new: int = 0
     seen: int = 0
     alerts: int = 0
+    #: Listings the database refused even alone: (position in the records given, its words).
+    refused: list[tuple[int, str]] = field(default_factory=list)
 
     def add(self, other: IngestResult) -> None:
         self.new += other.new
         self.seen += other.seen
         self.alerts += other.alerts
+        self.refused.extend(other.refused)
 
 
 def _insert_new(records: Sequence[ListingRecord], now) -> dict[tuple[str, str], int]:
@@ -94,7 +107,9 @@ def _refresh_seen(records: Sequence[ListingRecord]) -> None:
         Listing.objects.bulk_update(changed, UPDATABLE_FIELDS, batch_size=500)
 
 
-def queue_alerts(index: FilterIndex, listings: list[tuple[int, ListingRecord]], now) -> int:
+def queue_alerts(
+    index: FilterIndex | PatchedIndex, listings: list[tuple[int, ListingRecord]], now
+) -> int:
     """Queue one pending alert per (user, listing) with every filter of the user that matched."""
     return enqueue(
         (
@@ -106,10 +121,7 @@ def queue_alerts(index: FilterIndex, listings: list[tuple[int, ListingRecord]], 
     )
 
 
-def ingest_listings(records: Sequence[ListingRecord]) -> IngestResult:
-    """Upsert a batch of listings, match the new ones and queue their alerts."""
-    unique = list({(r.market, r.external_id): r for r in records}.values())
-    now = timezone.now()
+def _store(index: FilterIndex | PatchedIndex, unique: list[ListingRecord], now) -> IngestResult:
     with transaction.atomic():
         inserted = _insert_new(unique, now)
         new = [
@@ -118,5 +130,40 @@ def ingest_listings(records: Sequence[ListingRecord]) -> IngestResult:
             if (r.market, r.external_id) in inserted
         ]
         _refresh_seen([r for r in unique if (r.market, r.external_id) not in inserted])
-        alerts = queue_alerts(current_index(), new, now) if new else 0
+        alerts = queue_alerts(index, new, now) if new else 0
     return IngestResult(new=len(new), seen=len(unique) - len(new), alerts=alerts)
+
+
+def _database_words(error: Exception) -> str:
+    words = (str(error).strip().splitlines() or [type(error).__name__])[0]
+    return words if len(words) <= 200 else words[:199] + "…"
+
+
+def ingest_listings(records: Sequence[ListingRecord]) -> IngestResult:
+    """Upsert a batch of listings, match the new ones and queue their alerts.
+
+    Within the batch the last record of a (market, id) wins. Raises the database's
+    OperationalError (locked, unreachable); every batch stored before it stays stored.
+    """
+    if not records:
+        return IngestResult()
+    # The index is taken before the transaction: a rebuild takes seconds and must
+    # not hold SQLite's writer lock (or PostgreSQL's row locks) while it runs.
+    index = current_index()
+    last = {(r.market, r.external_id): position for position, r in enumerate(records)}
+    unique = [records[position] for position in last.values()]
+    now = timezone.now()
+    try:
+        return _store(index, unique, now)
+    except ROW_ERRORS:
+        pass  # some row was refused: store them one by one to find it and keep the rest
+    result = IngestResult()
+    for position, record in zip(last.values(), unique, strict=True):
+        try:
+            result.add(_store(index, [record], now))
+        except ROW_ERRORS as error:
+            words = _database_words(error)
+            # Logged here too: a scan has no line numbers to report it by.
+            log.warning("the database refused %s %s: %s", record.market, record.external_id, words)
+            result.refused.append((position, words))
+    return result

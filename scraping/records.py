@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
 from django.utils.dateparse import parse_datetime
 
-from filters.errors import FieldError, ValidationFailed
-from scraping.models import Market
+from lib.errors import FieldError, ValidationFailed
+from lib.formatting import format_price
+from lib.markets import Market
+from lib.prices import MAX_PRICE
+from lib.text import describe_character, forbidden_character, is_invisible
 
 REQUIRED = ("market", "external_id", "title", "price", "url")
 KNOWN = (*REQUIRED, "brand", "currency", "image_url", "listed_at")
@@ -29,14 +32,52 @@ class ListingRecord:
     listed_at: datetime | None = None
 
 
+def shown(value: Any) -> str:
+    """A value as a short quote for a message: JSON words for JSON types, long text cut."""
+    if isinstance(value, bool) or value is None:
+        return {True: "true", False: "false", None: "null"}[value]
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, int) and value.bit_length() > 64:
+        return (
+            f"a {len(str(abs(value)))}-digit number"
+            if value.bit_length() < 10_000
+            else "a huge number"
+        )
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "…"
+
+
 def _text(data: dict[str, Any], key: str, limit: int, required: bool) -> str | None:
+    """Text with its white space folded (tabs and line breaks become single spaces).
+
+    Other control characters are refused rather than cleaned: they are not in a
+    marketplace's titles by accident, and a terminal or Discord would act on them.
+    Text made only of invisible characters (U+200B, U+2060, …) counts as empty.
+    """
     value = data.get(key)
-    if value is None or (isinstance(value, str) and not value.strip()):
+    if value is None:
         if required:
-            raise FieldError(key, "is missing" if value is None else "is empty")
+            raise FieldError(key, "is missing")
         return None
     if not isinstance(value, str):
-        raise FieldError(key, f"must be text, not {value!r}")
+        raise FieldError(key, f"must be text, not {shown(value)}")
+    bad = forbidden_character(value)
+    if bad:
+        position, char = bad
+        what = "a lone surrogate" if "\ud800" <= char <= "\udfff" else "a control character"
+        raise FieldError(
+            key, f"contains {what} ({describe_character(char)}) at character {position}"
+        )
+    if is_invisible(value):
+        if required:
+            raise FieldError(
+                key,
+                "is empty" if not value.strip() else "is empty: it has only invisible characters",
+            )
+        return None
     value = " ".join(value.split())
     if len(value) > limit:
         raise FieldError(key, f"is {len(value)} characters long; at most {limit} are allowed")
@@ -49,8 +90,44 @@ def _url(data: dict[str, Any], key: str, required: bool) -> str:
         return ""
     parts = urlsplit(value)
     if parts.scheme not in {"http", "https"} or not parts.netloc:
-        raise FieldError(key, f"must be an absolute http(s) URL, not {value!r}")
+        raise FieldError(key, f"must be an absolute http(s) URL, not {shown(value)}")
     return value
+
+
+def _price(value: Any) -> int:
+    if value is None:
+        raise FieldError("price", "is missing")
+    whole = isinstance(value, int) or (isinstance(value, float) and value.is_integer())
+    if isinstance(value, bool) or not whole:
+        raise FieldError("price", f"must be a whole number of yen, not {shown(value)}")
+    if value < 0:
+        raise FieldError("price", f"can't be negative ({shown(value)})")
+    if value > MAX_PRICE:
+        amount = format_price(value) if isinstance(value, int) and value < 2**63 else shown(value)
+        raise FieldError(
+            "price", f"is {amount}; a listing's price can be at most {format_price(MAX_PRICE)}"
+        )
+    return int(value)
+
+
+def _listed_at(value: Any) -> datetime | None:
+    if value is None:
+        return None
+    wrong = FieldError(
+        "listed_at", f"must be an ISO 8601 time with a time zone, not {shown(value)}"
+    )
+    if not isinstance(value, str):
+        raise wrong
+    try:
+        parsed = parse_datetime(value)
+    except ValueError as error:  # well formed but not a real time: February 30th, hour 25
+        raise FieldError("listed_at", f"{shown(value)} is not a real time ({error})") from None
+    if parsed is None or parsed.tzinfo is None:
+        raise wrong
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:  # 9999-12-31T23:59:59-01:00 is in the year 10000 in UTC
+        raise FieldError("listed_at", f"{shown(value)} is out of range") from None
 
 
 def parse_listing(data: dict[str, Any]) -> ListingRecord:
@@ -75,28 +152,13 @@ def parse_listing(data: dict[str, Any]) -> ListingRecord:
     external_id = check(_text, data, "external_id", 128, True)
     title = check(_text, data, "title", 500, True)
     brand = check(_text, data, "brand", 200, False)
-    price = data.get("price")
-    if isinstance(price, float) and price.is_integer():
-        price = int(price)
-    if price is None:
-        errors.append(FieldError("price", "is missing"))
-    elif isinstance(price, bool) or not isinstance(price, int) or price < 0:
-        errors.append(FieldError("price", f"must be a whole number of yen, not {price!r}"))
+    price = check(_price, data.get("price"))
     currency = data.get("currency", "JPY") or "JPY"
     if currency != "JPY":
-        errors.append(FieldError("currency", f"must be JPY, not {currency!r}"))
+        errors.append(FieldError("currency", f"must be JPY, not {shown(currency)}"))
     url = check(_url, data, "url", True)
     image_url = check(_url, data, "image_url", False)
-    listed_at = data.get("listed_at")
-    if listed_at is not None:
-        parsed = parse_datetime(listed_at) if isinstance(listed_at, str) else None
-        if parsed is None or parsed.tzinfo is None:
-            errors.append(
-                FieldError(
-                    "listed_at", f"must be an ISO 8601 time with a time zone, not {listed_at!r}"
-                )
-            )
-        listed_at = parsed
+    listed_at = check(_listed_at, data.get("listed_at"))
     if errors:
         raise ValidationFailed(errors)
     return ListingRecord(

@@ -1,21 +1,34 @@
-"""Every write to users: Discord identities, alert destinations, bans."""
+"""Every write to users: Discord identities, alert destinations, bans.
+
+A banned user's own writes (destination, mute, digest, imports) are refused here;
+staff actions (ban, unban) and the sender's delivery state at the end are not
+the user's writes and work whoever the user is.
+"""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
 
-from filters.errors import Banned, FieldError
 from filters.matching import bump_index_version
+from lib.errors import Banned, FieldError
+from lib.text import refused_character, strip_invisible
 from users.models import User
 
+# Each Discord id as people read it, and what to say when it is missing.
 SNOWFLAKE_LABELS = {
-    "discord_id": "The Discord user id",
-    "channel_id": "The channel id",
-    "guild_id": "The server id",
+    "discord_id": ("The Discord user id", "Give the Discord user id."),
+    "channel_id": ("The channel id", "Give the channel id."),
+    "guild_id": ("The server (guild) id", "Give the server (guild) id of the channel."),
 }
+LARGEST_SNOWFLAKE = 2**64 - 1
+_ASCII_DIGITS = re.compile("[0-9]+")
+# Usernames are cut to leave room for the "-<discord id>" that makes a taken one free
+# (User.username holds 150).
+MAX_USERNAME = 120
 
 
 def check_not_banned(user: User, consequence: str) -> None:
@@ -25,37 +38,81 @@ def check_not_banned(user: User, consequence: str) -> None:
 
 
 def clean_snowflake(field: str, value: object) -> str:
-    """A Discord id: digits only, as text (JSON numbers lose precision past 2**53)."""
+    """A Discord id (a snowflake: 1 ≤ id < 2**64) as text in its plain form; JSON numbers
+    are accepted too, though JavaScript loses their precision past 2**53."""
+    label, missing = SNOWFLAKE_LABELS.get(field, ("The Discord id", "Give the Discord id."))
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise FieldError(field, missing)
     text = (
         str(value).strip() if isinstance(value, str | int) and not isinstance(value, bool) else ""
     )
-    if not text.isdigit() or not 1 <= len(text) <= 20:
-        label = SNOWFLAKE_LABELS.get(field, "A Discord id")
-        raise FieldError(field, f"{label} must be up to 20 digits, not {value!r}.")
-    return text
+    if not _ASCII_DIGITS.fullmatch(text):
+        raise FieldError(
+            field, f"{label} must be a number written with the digits 0-9, not {value!r}."
+        )
+    if len(text) > 20 or not 1 <= int(text) <= LARGEST_SNOWFLAKE:
+        raise FieldError(
+            field, f"{label} must be between 1 and {LARGEST_SNOWFLAKE}, not {value!r}."
+        )
+    return str(int(text))  # without leading zeros: one id, one spelling
+
+
+def clean_username(value: object) -> str:
+    """A username as stored: text, white space tidied, cut to MAX_USERNAME; "" when none."""
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise FieldError("username", f"The username must be text, not {value!r}.")
+    if why := refused_character(value):
+        raise FieldError("username", f"The username contains {why}; remove it.")
+    return " ".join(strip_invisible(value).split())[:MAX_USERNAME].strip()
 
 
 def _free_username(wanted: str, discord_id: str) -> str:
-    wanted = " ".join(wanted.split())[:120] or f"discord-{discord_id}"
+    """`wanted` if nobody else has it, else made unique with the Discord id."""
+    wanted = wanted or f"discord-{discord_id}"
     if not User.objects.filter(username=wanted).exclude(discord_id=discord_id).exists():
         return wanted
     return f"{wanted}-{discord_id}"
 
 
-def get_or_create_discord_user(discord_id: str, username: str = "") -> tuple[User, bool]:
-    """The account for a Discord id, created on first use with an unusable password."""
+def get_or_create_discord_user(discord_id: object, username: object = "") -> tuple[User, bool]:
+    """The account for a Discord id, created on first use with an unusable password.
+
+    A known user's name follows their Discord name, cut and made unique like a new one;
+    a banned user's stays as the moderators saw it.
+    """
     discord_id = clean_snowflake("discord_id", discord_id)
+    wanted = clean_username(username)
     user = User.objects.filter(discord_id=discord_id).first()
     if user is not None:
-        wanted = " ".join(username.split())
-        if wanted and user.username != wanted and not User.objects.filter(username=wanted).exists():
-            user.username = wanted
-            user.save(update_fields=["username"])
+        # The usual case, a name unchanged since last time, costs no query.
+        unchanged = user.username in (wanted, f"{wanted}-{discord_id}")
+        if wanted and not unchanged and not user.is_banned:
+            renamed = _free_username(wanted, discord_id)
+            if renamed != user.username:
+                user.username = renamed
+                user.save(update_fields=["username"])
         return user, False
-    user = User(discord_id=discord_id, username=_free_username(username, discord_id))
+    user = User(discord_id=discord_id, username=_free_username(wanted, discord_id))
     user.set_unusable_password()
     user.save()
     return user, True
+
+
+def clean_destination(
+    kind: object, channel_id: object = "", guild_id: object = ""
+) -> tuple[str, str, str]:
+    """A destination as stored: ("dm", "", "") or ("channel", channel id, server id)."""
+    if kind == User.Destination.DM:
+        return kind, "", ""
+    if kind == User.Destination.CHANNEL:
+        return (
+            kind,
+            clean_snowflake("channel_id", channel_id),
+            clean_snowflake("guild_id", guild_id),
+        )
+    raise FieldError("destination", f"The destination must be “dm” or “channel”, not {kind!r}.")
 
 
 def set_destination(user: User, kind: str, channel_id: str = "", guild_id: str = "") -> User:
@@ -64,13 +121,8 @@ def set_destination(user: User, kind: str, channel_id: str = "", guild_id: str =
     Choosing a destination, even the same one again, also clears what delivery
     learned about the old one (DMs closed, channel broken): the user says "try again".
     """
-    if kind == User.Destination.DM:
-        channel_id = guild_id = ""
-    elif kind == User.Destination.CHANNEL:
-        channel_id = clean_snowflake("channel_id", channel_id)
-        guild_id = clean_snowflake("guild_id", guild_id)
-    else:
-        raise FieldError("destination", f"The destination must be “dm” or “channel”, not {kind!r}.")
+    check_not_banned(user, "your alert destination can't be changed")
+    kind, channel_id, guild_id = clean_destination(kind, channel_id, guild_id)
     user.destination_kind, user.destination_channel_id, user.destination_guild_id = (
         kind,
         channel_id,
@@ -93,13 +145,21 @@ def set_destination(user: User, kind: str, channel_id: str = "", guild_id: str =
 LONGEST_MUTE = timedelta(days=30)
 
 
+def check_mute_until(until: datetime | None, field: str = "duration") -> None:
+    """The mute's own rule: it ends in the future, at most LONGEST_MUTE ahead (None: unmuted)."""
+    if until is None:
+        return
+    now = timezone.now()
+    if until <= now:
+        raise FieldError(field, "The mute must end in the future.")
+    if until > now + LONGEST_MUTE:
+        raise FieldError(field, f"The longest mute is {LONGEST_MUTE.days} days.")
+
+
 def mute_alerts(user: User, until: datetime | None) -> User:
     """Skip the user's alerts until `until` (None: unmute), for at most LONGEST_MUTE."""
-    now = timezone.now()
-    if until is not None and until <= now:
-        raise FieldError("duration", "The mute must end in the future.")
-    if until is not None and until > now + LONGEST_MUTE:
-        raise FieldError("duration", f"The longest mute is {LONGEST_MUTE.days} days.")
+    check_not_banned(user, "your alerts can't be muted or unmuted")
+    check_mute_until(until)
     user.muted_until = until
     user.save(update_fields=["muted_until"])
     return user
@@ -107,6 +167,7 @@ def mute_alerts(user: User, until: datetime | None) -> User:
 
 def set_digest(user: User, digest: str) -> User:
     """Send alerts at once (instant) or collected once an hour or once a day."""
+    check_not_banned(user, "your alert timing can't be changed")
     if digest not in User.Digest.values:
         choices = ", ".join(User.Digest.values)
         raise FieldError("digest", f"The digest must be one of {choices}, not {digest!r}.")

@@ -13,9 +13,9 @@ from discord.ext import commands
 from django.utils import timezone
 
 from alerts.services import delivery_status, queue_test_alert
-from bot.replies import REFUSED, call_service, caller, reply
-from filters.errors import FieldError
+from bot.replies import REFUSED, Apologizes, call_service, caller, reply
 from lib.durations import parse_duration
+from lib.errors import FieldError
 from users.services import mute_alerts, set_destination, set_digest
 
 DIGEST_CHOICES = [
@@ -48,7 +48,10 @@ def channel_refusal(
 
 
 class AlertCommands(
-    commands.GroupCog, group_name="alerts", group_description="Where and when your alerts arrive"
+    Apologizes,
+    commands.GroupCog,
+    group_name="alerts",
+    group_description="Where and when your alerts arrive",
 ):
     def __init__(self, bot: commands.Bot) -> None:
         self.bot = bot

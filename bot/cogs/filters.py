@@ -14,9 +14,8 @@ from discord import app_commands
 from discord.ext import commands
 
 from alerts.embeds import filter_embed, filter_line
-from alerts.formatting import format_price, market_label
 from alerts.models import Alert
-from bot.replies import REFUSED, call_service, caller, reply
+from bot.replies import REFUSED, Apologizes, apologize, call_service, caller, reply
 from filters.models import Filter
 from filters.preview import recent_matches
 from filters.services import (
@@ -26,17 +25,13 @@ from filters.services import (
     set_filter_active,
     update_filter,
 )
-from scraping.models import Market
+from lib.formatting import format_price, market_label
+from lib.markets import CHOOSABLE
 from users.models import User
-from users.services import get_or_create_discord_user
 
 MARKET_CHOICES = [
     app_commands.Choice(name="All markets", value="all"),
-    *(
-        app_commands.Choice(name=label, value=code)
-        for code, label in Market.choices
-        if code != Market.DEMO
-    ),
+    *(app_commands.Choice(name=market_label(code), value=code) for code in CHOOSABLE),
 ]
 CLEAR = "-"
 DESCRIBE = {
@@ -81,19 +76,17 @@ def filter_data(
     return data
 
 
-def _own_filter_names(discord_id: str, username: str, current: str) -> list[str]:
-    user, _ = get_or_create_discord_user(discord_id, username)
-    if user.is_banned:
-        return []
-    return Filter.objects.owned_by(user).names_like(current)
+def _own_filter_names(discord_id: str, current: str) -> list[str]:
+    # A read only: autocompletion runs on every keystroke, of strangers too, and must not
+    # create their account (their first command does).
+    mine = Filter.objects.filter(owner__discord_id=discord_id, owner__is_banned=False)
+    return mine.names_like(current)
 
 
 async def own_filter_names(
     interaction: discord.Interaction, current: str
 ) -> list[app_commands.Choice[str]]:
-    names = await sync_to_async(_own_filter_names)(
-        str(interaction.user.id), interaction.user.name, current
-    )
+    names = await sync_to_async(_own_filter_names)(str(interaction.user.id), current)
     return [app_commands.Choice(name=name, value=name) for name in names]
 
 
@@ -111,6 +104,11 @@ class ConfirmDelete(discord.ui.View):
             return
         await interaction.response.edit_message(content=f"Deleted “{self.name}”.", view=None)
 
+    async def on_error(
+        self, interaction: discord.Interaction, error: Exception, item: discord.ui.Item
+    ) -> None:
+        await apologize(interaction, error)
+
     @discord.ui.button(label="Keep", style=discord.ButtonStyle.secondary)
     async def cancel(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
         self.stop()
@@ -118,7 +116,10 @@ class ConfirmDelete(discord.ui.View):
 
 
 class FilterCommands(
-    commands.GroupCog, group_name="filter", group_description="Create and manage your alert filters"
+    Apologizes,
+    commands.GroupCog,
+    group_name="filter",
+    group_description="Create and manage your alert filters",
 ):
     def __init__(self, bot: commands.Bot) -> None:
         self.bot = bot

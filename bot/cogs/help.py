@@ -7,7 +7,7 @@ from discord import app_commands
 from discord.ext import commands
 from django.conf import settings
 
-from bot.replies import reply
+from bot.replies import Apologizes, reply
 
 HELP = """I watch Mercari, Yahoo! Auctions, Rakuma and PayPay Fleamarket for you and send an \
 alert the moment a new listing matches one of your filters.
@@ -23,7 +23,7 @@ alert the moment a new listing matches one of your filters.
 Only you see my answers, and only you can see or change your filters."""
 
 
-class HelpCommand(commands.Cog):
+class HelpCommand(Apologizes, commands.Cog):
     def __init__(self, bot: commands.Bot) -> None:
         self.bot = bot
 

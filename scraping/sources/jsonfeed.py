@@ -11,8 +11,8 @@ import logging
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from filters.errors import ServiceError
-from lib.jsonl import LineError, jsonl_objects
+from lib.errors import ValidationFailed
+from lib.jsonl import LineError, parse_jsonl
 from scraping.http import FetchRequest, SourceClient
 from scraping.records import parse_listing
 from scraping.sources.base import Page
@@ -23,16 +23,17 @@ CODE = "jsonfeed"
 
 
 def parse(body: str | bytes) -> Page:
-    text = body.decode("utf-8-sig", "replace") if isinstance(body, bytes) else body
+    """The feed's listings; each bad line is counted as broken and logged with its problems."""
     page = Page()
-    for number, item in jsonl_objects(text.splitlines()):
-        try:
-            if isinstance(item, LineError):
-                raise ValueError(str(item))
-            page.records.append(parse_listing(item))
-        except (ServiceError, ValueError) as error:
-            page.broken += 1
-            log.warning("jsonfeed line %d skipped: %s", number, error)
+    for number, item in parse_jsonl(body):
+        if not isinstance(item, LineError):
+            try:
+                page.records.append(parse_listing(item))
+                continue
+            except ValidationFailed as failed:
+                item = LineError(number, "", str(failed))  # "field: problem; field: problem"
+        page.broken += 1
+        log.warning("jsonfeed line %d skipped: %s", number, item.detail)
     return page
 
 

@@ -9,6 +9,7 @@ from typing import Any
 import discord
 import pytest
 from asgiref.sync import async_to_sync
+from discord import app_commands
 
 _ids = itertools.count(700_000_000_000_000_001)
 
@@ -95,6 +96,7 @@ class FakeInteraction:
     def __init__(self, user: FakeMember, guild: FakeGuild | None = None) -> None:
         self.user = user
         self.guild = guild
+        self.command: app_commands.Command | None = None
         self.answers: list[Answer] = []
         self.response = FakeResponse(self.answers)
         self.followup = FakeFollowup(self.answers)
@@ -128,11 +130,23 @@ def discord_user():
 
 @pytest.fixture
 def invoke():
-    """Run a slash command's callback as Discord would; return the interaction to inspect."""
+    """Run a slash command as discord.py's command tree does: its callback, then, if it
+    raised, the command's error handlers. Return the interaction to inspect."""
 
     def run(cog, command, caller: FakeMember, guild: FakeGuild | None = None, **options):
         interaction = FakeInteraction(caller, guild)
-        async_to_sync(getattr(cog, command).callback)(cog, interaction, **options)
+        found: app_commands.Command = getattr(cog, command)
+        interaction.command = found
+
+        async def dispatch() -> None:
+            try:
+                await found._do_call(interaction, options)
+            except app_commands.AppCommandError as error:
+                if not found._has_any_error_handlers():
+                    raise
+                await found._invoke_error_handlers(interaction, error)
+
+        async_to_sync(dispatch)()
         return interaction
 
     return run

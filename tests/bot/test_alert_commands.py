@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 import discord
 import pytest
+from asgiref.sync import async_to_sync
+from django.db import connection
 from django.utils import timezone
 
 from alerts.models import Alert
 from alerts.sender import Sender
 from bot.cogs.alerts import AlertCommands
 from bot.cogs.help import HelpCommand
+from bot.replies import APOLOGY, REFUSED, call_service
 from tests.alerts.conftest import FlakyTransport
-from tests.bot.conftest import FakeChannel, FakeGuild, FakeMember
+from tests.bot.conftest import FakeChannel, FakeGuild, FakeInteraction, FakeMember
 from users.models import User
 
 pytestmark = pytest.mark.django_db
@@ -82,6 +86,10 @@ def test_mute_for_a_while_unmute_and_a_clear_error_for_a_bad_duration(invoke, di
     assert answer.content == "⚠️ “soon” is not a duration; write it like 30m, 8h, 1d or 1d12h."
     answer = invoke(cog, "mute", alice, duration="90d").answer
     assert answer.content == "⚠️ The longest mute is 30 days."
+    answer = invoke(cog, "mute", alice, duration="99999999999d").answer
+    assert answer.content == "⚠️ “99999999999d” is longer than 10 years."
+    answer = invoke(cog, "mute", alice, duration="１d").answer  # digits 0-9 only, as for prices
+    assert answer.content.startswith("⚠️ “１d” is not a duration")
     assert account(alice).muted_until == muted
     invoke(cog, "unmute", alice)
     assert account(alice).muted_until is None
@@ -116,3 +124,36 @@ def test_help_lists_the_commands_and_links_the_dashboard(invoke, discord_user, s
     answer = invoke(HelpCommand(bot=None), "help", discord_user()).answer
     assert "`/filter create`" in answer.text and "`/alerts mute`" in answer.text
     assert "Web dashboard: https://alerts.example.com/" in answer.text
+
+
+def test_two_test_alerts_in_the_same_second_both_go_out(invoke, discord_user):
+    alice = discord_user()
+    first = invoke(cog, "test", alice).answer
+    second = invoke(cog, "test", alice).answer
+    for answer in (first, second):
+        assert answer.content.startswith("A sample alert is on its way")
+    assert Alert.objects.filter(user=account(alice)).count() == 2
+
+
+def test_a_failure_nobody_expected_is_logged_and_the_caller_gets_an_apology(
+    invoke, discord_user, caplog
+):
+    alice = discord_user()
+    invoke(cog, "dm", alice)  # the account exists
+    with connection.cursor() as cursor:  # the alerts table is gone: no command expects that
+        cursor.execute("ALTER TABLE alerts_alert RENAME TO alerts_alert_gone")
+    with caplog.at_level(logging.ERROR, logger="bot.replies"):
+        answer = invoke(cog, "status", alice).answer
+    assert answer.content == APOLOGY
+    [record] = [r for r in caplog.records if r.name == "bot.replies"]
+    assert record.getMessage() == f"/alerts status failed for Discord user {alice.id}"
+    assert record.exc_info is not None  # with its traceback
+
+
+def test_a_service_failing_unexpectedly_is_apologized_for_too(discord_user, caplog):
+    interaction = FakeInteraction(discord_user())
+    with caplog.at_level(logging.ERROR, logger="bot.replies"):
+        result = async_to_sync(call_service)(interaction, int, "not a number")
+    assert result is REFUSED
+    assert interaction.answer.content == APOLOGY
+    assert "ValueError" in caplog.text

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 from asgiref.sync import async_to_sync
 from discord import app_commands
+from django.db import connection
 
 from bot.cogs.filters import FilterCommands, own_filter_names
+from bot.replies import APOLOGY
 from filters.models import Filter
 from scraping.ingest import ingest_listings
 from tests.bot.conftest import FakeInteraction, click
@@ -171,3 +175,21 @@ def test_a_banned_user_gets_a_polite_refusal_and_changes_nothing(invoke, discord
     assert answer.content.startswith("Your account is suspended")
     assert answer.view is None and Filter.objects.exists()
     assert async_to_sync(own_filter_names)(FakeInteraction(mallory), "") == []
+
+
+def test_autocompletion_for_a_stranger_creates_no_account(discord_user):
+    stranger = discord_user("stranger")
+    for typed in ("s", "sa", "sac", "saca", "sacai"):
+        assert async_to_sync(own_filter_names)(FakeInteraction(stranger), typed) == []
+    assert not User.objects.filter(discord_id=str(stranger.id)).exists()
+
+
+def test_a_failing_create_is_apologized_for_and_logged(invoke, discord_user, caplog):
+    alice = discord_user()
+    invoke(cog, "list_filters", alice)  # the account exists
+    with connection.cursor() as cursor:  # the filters table is gone: nothing expects that
+        cursor.execute("ALTER TABLE filters_filter RENAME TO filters_filter_gone")
+    with caplog.at_level(logging.ERROR, logger="bot.replies"):
+        answer = invoke(cog, "create", alice, name="Rick", brands="Rick Owens").answer
+    assert answer.content == APOLOGY
+    assert "/filter create failed for Discord user" in caplog.text

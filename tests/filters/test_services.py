@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from filters.errors import Banned, NotFound, QuotaExceeded, ValidationFailed
 from filters.matching import index_stamp
 from filters.models import Filter
 from filters.services import (
@@ -14,7 +13,9 @@ from filters.services import (
     set_filter_active,
     update_filter,
 )
+from lib.errors import Banned, NotFound, QuotaExceeded, ValidationFailed
 from tests.builders import make_filter, make_user
+from users.models import User
 from users.services import ban_user
 
 pytestmark = pytest.mark.django_db
@@ -90,7 +91,7 @@ def test_it_creates_a_filter_with_brands_under_their_canonical_name():
         (
             {"name": "n", "keywords": ["a"], "markets": ["ebay"]},
             "markets",
-            "'ebay' is not a market we scan; choose from mercari, yahoo_auctions, rakuma, paypay_fleamarket, demo.",
+            "'ebay' is not a market you can choose; choose from mercari, yahoo_auctions, rakuma, paypay_fleamarket.",
         ),
         (
             {"name": "n", "keywords": ["a"], "active": "yes"},
@@ -147,6 +148,22 @@ def test_the_quota_stops_one_filter_too_many():
     with pytest.raises(QuotaExceeded, match="You have 2 of your 2 filters"):
         make_filter(owner)
     assert Filter.objects.filter(owner=owner).count() == 2
+
+
+def test_the_quota_is_read_from_the_stored_user_not_the_callers_copy():
+    owner = make_user(filter_quota=5)
+    make_filter(owner)
+    User.objects.filter(pk=owner.pk).update(filter_quota=1)  # a moderator lowered it meanwhile
+    with pytest.raises(QuotaExceeded, match="You have 1 of your 1 filters"):
+        make_filter(owner)
+
+
+def test_a_user_banned_after_their_row_was_read_cannot_create():
+    owner = make_user()
+    ban_user(User.objects.get(pk=owner.pk), "spam")  # the caller's `owner` still says not banned
+    with pytest.raises(Banned):
+        make_filter(owner)
+    assert not Filter.objects.filter(owner=owner).exists()
 
 
 def test_nobody_can_read_or_change_another_users_filter():

@@ -46,3 +46,45 @@ def test_it_normalizes(raw, expected):
 )
 def test_it_finds_terms_on_word_edges(term, text, found):
     assert occurs(normalize(term), normalize(text)) is found
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("co\u200bat", "coat"),  # zero-width space
+        ("\ufeffRick\u2060 Owens", "rick owens"),  # byte order mark, word joiner
+        ("soft\u00adshell", "softshell"),  # soft hyphen
+        ("sa\u200c\u200dcai", "sacai"),  # zero-width (non-)joiners
+        ("❤\ufe0f sacai", "❤ sacai"),  # variation selector
+        ("\u202ekapital\u202c", "kapital"),  # a bidi override is stripped for matching
+        ("tag\U000e0041\U000e007f", "tag"),  # tag characters
+        ("\u3164", ""),  # the Hangul filler, often used as an "empty" name
+        ("e\u200b\u0301", "e"),  # an accent split from its letter still goes with it
+    ],
+)
+def test_it_strips_invisible_characters(raw, expected):
+    assert normalize(raw) == expected
+
+
+def test_every_format_character_is_stripped():
+    """Unicode category Cf in full, as this Python knows it: nothing invisible survives."""
+    import sys
+    import unicodedata
+
+    format_characters = [
+        chr(code) for code in range(sys.maxunicode + 1) if unicodedata.category(chr(code)) == "Cf"
+    ]
+    assert len(format_characters) > 150
+    assert normalize("a" + "".join(format_characters) + "b") == "ab"
+
+
+@pytest.mark.parametrize(
+    ("term", "text", "found"),
+    [
+        ("coat", "long co\u200bat", True),  # a hidden character does not hide the word
+        ("coat", "coat\u200bed", False),  # nor does it make a word edge
+        ("rick owens", "RICK\u2060 OWENS", True),
+    ],
+)
+def test_terms_occur_whatever_invisible_characters_the_title_holds(term, text, found):
+    assert occurs(normalize(term), normalize(text)) is found

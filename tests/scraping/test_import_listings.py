@@ -31,7 +31,9 @@ def test_it_stores_listings_and_queues_alerts_with_every_matching_filter(tmp_pat
     ]
     status, out, err = run_command("import_listings", str(write_jsonl(tmp_path / "l.jsonl", rows)))
     assert status == 0, err
-    assert out.startswith("read 3, new 3, already seen 0, rejected 0, alerts queued 2,")
+    assert out.startswith(
+        "read 3 lines: 3 new, 0 already seen, 0 duplicates in the file, 0 rejected, 2 alerts queued,"
+    )
     [alice_alert] = alerts_for(alice)
     assert alice_alert.listing.external_id == "m1"
     assert sorted(alice_alert.filter_ids) == sorted([rick.pk, boots.pk])  # one alert, both filters
@@ -54,7 +56,7 @@ def test_a_listing_already_seen_never_alerts_again(tmp_path, run_command):
     bumped = [listing_json("【値下げ】sacai knit", price=15000, external_id="m9")]
     status, out, _ = run_command("import_listings", str(write_jsonl(tmp_path / "b.jsonl", bumped)))
     assert status == 0
-    assert "new 0, already seen 1, rejected 0, alerts queued 0" in out
+    assert "0 new, 1 already seen, 0 duplicates in the file, 0 rejected, 0 alerts queued" in out
     assert Alert.objects.filter(user=alice).count() == 1
     stored = Listing.objects.get(external_id="m9")
     assert (stored.title, stored.price) == ("【値下げ】sacai knit", 15000)  # details kept current
@@ -113,13 +115,15 @@ def test_bad_lines_are_reported_and_good_lines_imported(tmp_path, run_command):
     ]
     status, out, err = run_command("import_listings", str(write_jsonl(tmp_path / "l.jsonl", rows)))
     assert status == 1
-    assert "line 2: expected a JSON object" in err
+    assert "line 2: must be a JSON object {…}, not an array" in err
     assert "line 3: price: must be a whole number of yen, not 'cheap'" in err
     assert "line 4: market: 'ebay' is not a known market" in err
     assert "line 4: url: must be an absolute http(s) URL, not '/item/2'" in err
     assert "line 5: title: is missing" in err
     assert "line 6: listed_at: must be an ISO 8601 time with a time zone, not 'yesterday'" in err
-    assert out.startswith("read 7, new 2, already seen 0, rejected 5, alerts queued 2,")
+    assert out.startswith(
+        "read 7 lines: 2 new, 0 already seen, 0 duplicates in the file, 5 rejected, 2 alerts queued,"
+    )
     assert set(Listing.objects.values_list("external_id", flat=True)) == {"ok1", "ok2"}
 
 
@@ -135,3 +139,10 @@ def test_listed_at_and_optional_fields_are_kept(tmp_path, run_command):
     assert stored.listed_at.isoformat() == "2026-11-20T00:30:00+00:00"
     assert stored.image_url.endswith("h1_1.jpg")
     assert stored.brand is None
+
+
+def test_a_missing_file_is_a_clear_error_without_a_summary(run_command):
+    status, out, err = run_command("import_listings", "/nonexistent/listings.jsonl")
+    assert status == 1
+    assert "can't read /nonexistent/listings.jsonl: No such file or directory" in err
+    assert out == ""

@@ -2,7 +2,9 @@
 
 One user a line. Idempotent: users are found by Discord id, filters by name, and
 a second run changes nothing. Filters already stored but absent from the file
-are kept. A bad user line or a bad filter is reported; the rest is imported.
+are kept. Each line is all or nothing: a line with a bad field or a bad filter
+(or a banned user, or more new filters than the quota allows) is reported and
+changes nothing; the other lines are imported.
 """
 
 from __future__ import annotations
@@ -11,26 +13,24 @@ import time
 from typing import Any
 
 from django.core.management.base import CommandError
-from django.db import transaction
 
 from filters.brands import BrandTable
-from filters.errors import FieldError
-from filters.services import import_user_filters
+from filters.services import import_discord_user
 from lib.commands import JsonLinesCommand
+from lib.errors import FieldError
 from lib.jsonl import LineError
-from users.services import get_or_create_discord_user, set_destination
 
 USER_FIELDS = {"discord_id", "username", "destination", "filters"}
 
 
-def _destination(value: Any) -> tuple[str, str, str]:
+def _destination(value: Any) -> tuple[str, Any, Any]:
     if value is None:
         return "dm", "", ""
     if not isinstance(value, dict) or value.get("kind") not in {"dm", "channel"}:
         raise FieldError(
             "destination", 'must be {"kind": "dm"} or {"kind": "channel", "channel_id", "guild_id"}'
         )
-    return value["kind"], value.get("channel_id", ""), value.get("guild_id", "")
+    return value["kind"], value.get("channel_id"), value.get("guild_id")
 
 
 class Command(JsonLinesCommand):
@@ -74,24 +74,27 @@ class Command(JsonLinesCommand):
         entries = item.get("filters", [])
         if not isinstance(entries, list):
             return [LineError(number, "filters", "must be a list of filter objects")]
-        username = item.get("username") or ""
         try:
-            if not isinstance(username, str):
-                raise FieldError("username", f"must be text, not {username!r}")
-            kind, channel_id, guild_id = _destination(item.get("destination"))
-            with transaction.atomic():
-                user, created = get_or_create_discord_user(item.get("discord_id"), username)
-                set_destination(user, kind, channel_id, guild_id)
+            destination = _destination(item.get("destination"))
         except FieldError as error:
             return [LineError(number, error.field, error.message)]
-        counts["users_new"] += created
-        outcome = import_user_filters(user, entries, brands)
+        outcome = import_discord_user(
+            item.get("discord_id"), item.get("username"), destination, entries, brands
+        )
+        if outcome.errors:
+            return [
+                LineError(number, _where(position, e.field), e.message)
+                for position, e in outcome.errors
+            ]
+        counts["users_new"] += outcome.user_created
         counts["created"] += outcome.created
         counts["updated"] += outcome.updated
         counts["unchanged"] += outcome.unchanged
-        return [
-            LineError(
-                number, f"filters[{position}]" + (f".{e.field}" if e.field else ""), e.message
-            )
-            for position, e in outcome.errors
-        ]
+        return []
+
+
+def _where(position: int | None, field: str) -> str:
+    """Where an error is on the line: `discord_id`, `filters[2].price_max`, `filters`."""
+    if position is None:
+        return field or "filters"
+    return f"filters[{position}]" + (f".{field}" if field else "")
