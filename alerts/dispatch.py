@@ -44,7 +44,7 @@ class Dispatcher:
         self._queues: dict[Route, deque[Outgoing]] = {}
         self._ready: deque[Route] = deque()
         self._sleeping: list[tuple[float, int, Route]] = []
-        self._in_flight: set[Route] = set()
+        self._in_flight: dict[Route, Outgoing] = {}
         self._order = itertools.count()
         self._changed = asyncio.Event()
         self._progress = asyncio.Event()
@@ -70,9 +70,16 @@ class Dispatcher:
         return not self._queues
 
     def held_user_ids(self) -> set[int]:
-        return {
-            alert.user_id for queue in self._queues.values() for o in queue for alert in o.alerts
-        }
+        return {alert.user_id for o in self._held() for alert in o.alerts}
+
+    def held_alert_ids(self) -> set[int]:
+        """Alerts queued or on their way (being sent or settled): the leases to renew."""
+        return {alert.pk for o in self._held() for alert in o.alerts}
+
+    def _held(self) -> list[Outgoing]:
+        return [o for queue in self._queues.values() for o in queue] + list(
+            self._in_flight.values()
+        )
 
     async def wait_for_progress(self, timeout: float) -> None:
         """Return when a message was settled, or after `timeout` seconds."""
@@ -80,29 +87,35 @@ class Dispatcher:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._progress.wait(), timeout)
 
-    async def close(self, grace: float) -> None:
-        """Stop starting messages; let those in flight finish for up to `grace` seconds."""
+    async def close(self, grace: float) -> list[Outgoing]:
+        """Stop starting messages; let those in flight finish for up to `grace` seconds.
+
+        Returns the messages still in flight when the grace ran out: they may or
+        may not have been posted.
+        """
         self._closing = True
         self._changed.set()
         _, unfinished = await asyncio.wait(self._workers, timeout=grace)
+        cut_off = list(self._in_flight.values()) if unfinished else []
         for worker in unfinished:
             worker.cancel()
         await asyncio.gather(*self._workers, return_exceptions=True)
+        return cut_off
 
     # -- the workers --------------------------------------------------------------
     async def _work(self) -> None:
         while (route := await self._next_route()) is not None:
             outgoing = self._queues[route].popleft()
-            self._in_flight.add(route)
+            self._in_flight[route] = outgoing
             try:
                 outcome = await self._send(outgoing)
                 await self._handle(route, outgoing, outcome)
             except Exception:
-                # Settling failed (the database went away): the alerts stay leased and
-                # are sent again once the lease expires. The worker carries on.
+                # Settling failed for good (the sender retries database errors): the
+                # alerts stay leased and are sent again once the lease expires.
                 log.exception("could not settle a message to %s", route)
             finally:
-                self._in_flight.discard(route)
+                self._in_flight.pop(route, None)
                 if self._queues.get(route):
                     self._schedule(route, time.monotonic())
                 else:

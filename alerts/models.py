@@ -59,6 +59,13 @@ class Alert(models.Model):
         help_text="The nonce of the message carrying this alert, fixed before its first send "
         "so a resend after a crash is recognised by Discord.",
     )
+    ambiguous_since = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="The earliest time a send of this alert may have reached Discord without an "
+        "answer (a timeout, a reset connection, a sender that died mid-send). Past Discord's "
+        "nonce window the channel is checked for the message before it is posted again.",
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     objects = AlertQuerySet.as_manager()
@@ -73,9 +80,30 @@ class Alert(models.Model):
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
-        return f"alert {self.pk} for {self.user_id} ({self.status})"
+        # As moderators name it: what listing went to whom.
+        title = self.listing.title
+        if len(title) > 60:
+            title = title[:59] + "…"
+        return f"alert {self.pk}: {title} → @{self.user.username}"
 
     @property
     def is_test(self) -> bool:
         """A test alert the user asked for (`alerts.services.queue_test_alert`): no filter."""
         return not self.filter_ids
+
+
+class SenderRole(models.Model):
+    """The right to send for one bot token, leased to one live sender at a time.
+
+    Without Redis every process paces its own budget, so two senders would
+    together exceed Discord's global limit: the role lets exactly one of them
+    send (see `alerts.roles.take_role`). With Redis the budget is shared and the
+    role is not used.
+    """
+
+    name = models.CharField(max_length=64, unique=True)
+    owner = models.CharField(max_length=64, blank=True, db_default="")
+    expires_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"sender role {self.name} ({self.owner or 'free'})"

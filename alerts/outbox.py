@@ -3,14 +3,28 @@
 Alerts are written in bulk: PostgreSQL takes them through COPY (a popular
 listing can queue thousands), other databases through a batched INSERT.
 
-A sender claims due alerts by stamping a lease on them (on PostgreSQL the rows
-are picked with SELECT … FOR UPDATE SKIP LOCKED, so concurrent senders never
-wait on or take each other's rows; on SQLite the single writer lock serializes
-claims and the conditional UPDATE re-checks that each row is still due). A
+A sender claims due alerts by stamping a lease on them. Claims take turns (a
+transaction-scoped advisory lock on PostgreSQL, the single writer lock on
+SQLite), so each claim sees the leases the one before stamped; the rows are
+picked with SELECT … FOR UPDATE SKIP LOCKED on PostgreSQL, and the conditional
+UPDATE re-checks that each row is still due. A
 claim counts as an attempt, so an alert that crashes its sender every time
-still ends as failed. A sender that dies leaves its leases to expire; the rows
-then become due again. Settling (sent, retry, failed) only touches rows the
-sender still holds, so a late sender never overwrites someone else's outcome.
+still ends as failed. Leases are short (ALERTS_LEASE_SECONDS, 30 s) and a live
+sender renews those it still holds (`renew_leases`, every
+ALERTS_HEARTBEAT_SECONDS); a sender that dies stops renewing, so its alerts are
+due again within about one lease. Renewal and settling (sent, retry, failed)
+only touch rows the sender still holds, so a late sender never extends or
+overwrites what another sender took over. A destination another sender holds
+alerts of is not claimed until that sender is done with it: two processes
+never post to one channel at once, nor open one user's DM twice.
+
+A send whose outcome is unknown (a timeout, a reset connection, a sender that
+died with it in flight) is recorded as ambiguous (`ambiguous_since`) and
+retried within seconds, well inside the window in which Discord recognises
+the message's nonce; past ALERTS_NONCE_WINDOW_SECONDS the transport looks for
+the message in the channel before posting it again.
+
+Without Redis only one sender sends for a bot token: see alerts/roles.py.
 """
 
 from __future__ import annotations
@@ -23,7 +37,18 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count, F, QuerySet
+from django.db.models import (
+    Case,
+    Count,
+    DateTimeField,
+    ExpressionWrapper,
+    F,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from alerts.models import Alert
@@ -35,6 +60,10 @@ BACKOFF_BASE_SECONDS = 5
 BACKOFF_MAX_SECONDS = 3600
 MAX_EXCLUDED_USERS = 500
 CLAIM_WINDOW_BATCHES = 10
+AMBIGUOUS_BACKOFF_BASE_SECONDS = 1
+AMBIGUOUS_BACKOFF_MAX_SECONDS = 10
+RENEW_CHUNK = 500
+CLAIM_LOCK_KEY = 0x616C657274  # PostgreSQL advisory lock serializing claims ("alert")
 
 
 def enqueue(alerts: Iterable[tuple[int, int, list[int]]], now: datetime) -> int:
@@ -106,10 +135,17 @@ def claim_due(
     now = timezone.now()
     lease = timedelta(seconds=lease_seconds or settings.ALERTS_LEASE_SECONDS)
     with transaction.atomic():
-        due = Alert.objects.due(now)
+        if connection.vendor == "postgresql":
+            # Claims take turns (as under SQLite's writer lock), so each sees the
+            # leases of the one before: two senders never both take one destination.
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CLAIM_LOCK_KEY])
+        # Users another sender holds live leases on wait until it is done with them.
+        held = _held_by_others(owner, now)
+        due = Alert.objects.due(now).exclude(user_id__in=held.values("user_id"))
         if exclude_users:
             due = due.exclude(user_id__in=list(exclude_users)[:MAX_EXCLUDED_USERS])
-        users = _next_destinations(due, limit)
+        users = _next_destinations(due, limit, owner, now)
         if not users:
             return []
         claim = due.filter(user_id__in=users).order_by("next_attempt_at", "id")
@@ -121,7 +157,10 @@ def claim_due(
             return []
         ids += _rest_of_their_messages(ids, now)
         Alert.objects.due(now).filter(id__in=ids).update(
-            lease_owner=owner, lease_expires_at=now + lease, attempts=F("attempts") + 1
+            lease_owner=owner,
+            lease_expires_at=now + lease,
+            attempts=F("attempts") + 1,
+            ambiguous_since=_ambiguous_after_takeover(),
         )
     claimed = list(
         Alert.objects.filter(id__in=ids, lease_owner=owner, status=Alert.Status.PENDING)
@@ -132,7 +171,41 @@ def claim_due(
     return claimed
 
 
-def _next_destinations(due: QuerySet[Alert], limit: int) -> set[int]:
+def _ambiguous_after_takeover() -> Case:
+    """`ambiguous_since` for a claim: a row still leased to another owner was taken over
+    from a sender that stopped renewing (it died or stalled), maybe with the row's
+    message in flight. That message may have reached Discord as early as the lease
+    was last renewed, or one request timeout before it."""
+    margin = timedelta(seconds=settings.ALERTS_LEASE_SECONDS + settings.DISCORD_REQUEST_TIMEOUT)
+    earliest = ExpressionWrapper(F("lease_expires_at") - margin, output_field=DateTimeField())
+    return Case(
+        When(
+            ~Q(lease_owner="") & ~Q(nonce="") & Q(lease_expires_at__isnull=False),
+            then=Coalesce(F("ambiguous_since"), earliest, output_field=DateTimeField()),
+        ),
+        default=F("ambiguous_since"),
+        output_field=DateTimeField(),
+    )
+
+
+def _held_by_others(owner: str, now: datetime) -> QuerySet[Alert]:
+    return Alert.objects.filter(status=Alert.Status.PENDING, lease_expires_at__gt=now).exclude(
+        lease_owner=owner
+    )
+
+
+def _held_destinations(owner: str, now: datetime) -> set[str]:
+    """Destinations other senders hold live leases on."""
+    held_users = _held_by_others(owner, now).values("user_id")
+    return {
+        channel if kind == User.Destination.CHANNEL else f"dm:{pk}"
+        for pk, kind, channel in User.objects.filter(pk__in=held_users).values_list(
+            "pk", "destination_kind", "destination_channel_id"
+        )
+    }
+
+
+def _next_destinations(due: QuerySet[Alert], limit: int, owner: str, now: datetime) -> set[int]:
     """The users whose alerts go next, a destination (a DM, or a channel with everybody
     routed to it) at a time, until about `limit` alerts.
 
@@ -141,7 +214,9 @@ def _next_destinations(due: QuerySet[Alert], limit: int) -> set[int]:
     first. A destination with many messages needs the longest on its channel's
     bucket (5 messages per 5 s), so starting it early is what lets a backlog
     drain as fast as the global limit allows; the dispatcher's round-robin keeps
-    it from delaying anybody else.
+    it from delaying anybody else. Destinations another sender holds alerts of are left
+    out: their new alerts wait until the holder is done, so one channel's messages
+    keep their order and stay on one sender's bucket, and a DM is opened once.
     """
     window = due.order_by("next_attempt_at", "id")
     if connection.features.has_select_for_update_skip_locked:
@@ -176,8 +251,9 @@ def _next_destinations(due: QuerySet[Alert], limit: int) -> set[int]:
         users[destination_of[user_id]].append(user_id)
     chosen: set[int] = set()
     total = 0
+    held = _held_destinations(owner, now)
     for key in sorted(weight, key=weight.get, reverse=True):
-        if chosen and total + weight[key] > limit:
+        if key in held or (chosen and total + weight[key] > limit):
             continue
         chosen.update(users[key])
         total += weight[key]
@@ -251,8 +327,38 @@ def backoff_seconds(attempts: int) -> float:
     return random.uniform(ceiling / 2, ceiling)
 
 
-def mark_retry(owner: str, alerts: list[Alert], error: str) -> tuple[int, int]:
-    """Schedule another attempt, or fail the alerts that used up their attempts. Returns (retrying, failed)."""
+def renew_leases(owner: str, alert_ids: Collection[int], lease_seconds: float | None = None) -> int:
+    """The heartbeat: extend the leases `owner` still holds on these alerts; return how many.
+
+    An alert another sender took over after this one's lease lapsed has another
+    owner, and a settled one is no longer pending: neither is touched.
+    """
+    ids = list(alert_ids)
+    until = timezone.now() + timedelta(seconds=lease_seconds or settings.ALERTS_LEASE_SECONDS)
+    renewed = 0
+    for start in range(0, len(ids), RENEW_CHUNK):
+        renewed += _held(owner, ids[start : start + RENEW_CHUNK]).update(lease_expires_at=until)
+    return renewed
+
+
+def ambiguous_backoff_seconds(attempts: int) -> float:
+    """Backoff after a send with an unknown outcome: 1 s, 2 s, 4 s, … capped at 10 s, so
+    every retry lands well inside Discord's nonce window."""
+    ceiling = min(
+        AMBIGUOUS_BACKOFF_MAX_SECONDS, AMBIGUOUS_BACKOFF_BASE_SECONDS * 2 ** max(0, attempts - 1)
+    )
+    return random.uniform(ceiling / 2, ceiling)
+
+
+def mark_retry(
+    owner: str, alerts: list[Alert], error: str, ambiguous: bool = False
+) -> tuple[int, int]:
+    """Schedule another attempt, or fail the alerts that used up their attempts. Returns (retrying, failed).
+
+    `ambiguous`: the message may have been posted (no answer came). It is retried
+    soon, while Discord still recognises its nonce, and the time it may have been
+    posted is kept so a much later attempt checks the channel first.
+    """
     exhausted = [a.pk for a in alerts if a.attempts >= settings.ALERTS_MAX_ATTEMPTS]
     failed = mark_failed(
         owner, exhausted, f"gave up after {settings.ALERTS_MAX_ATTEMPTS} attempts: {error}"
@@ -264,12 +370,21 @@ def mark_retry(owner: str, alerts: list[Alert], error: str) -> tuple[int, int]:
             by_attempts[alert.attempts].append(alert.pk)
     retrying = 0
     now = timezone.now()
+    extra = {}
+    if ambiguous:
+        # Discord may have taken the request as soon as it left, a timeout ago.
+        sent_by = now - timedelta(seconds=settings.DISCORD_REQUEST_TIMEOUT)
+        extra["ambiguous_since"] = Coalesce(
+            F("ambiguous_since"), Value(sent_by), output_field=DateTimeField()
+        )
+    backoff = ambiguous_backoff_seconds if ambiguous else backoff_seconds
     for attempts, ids in by_attempts.items():
         retrying += _held(owner, ids).update(
-            next_attempt_at=now + timedelta(seconds=backoff_seconds(attempts)),
+            next_attempt_at=now + timedelta(seconds=backoff(attempts)),
             last_error=error,
             lease_owner="",
             lease_expires_at=None,
+            **extra,
         )
     return retrying, failed
 
@@ -292,14 +407,22 @@ def reroute(owner: str, alert_ids) -> int:
     return _held(owner, alert_ids).update(
         next_attempt_at=timezone.now(),
         nonce="",
+        ambiguous_since=None,
         lease_owner="",
         lease_expires_at=None,
         attempts=F("attempts") - 1,
     )
 
 
-def release(owner: str) -> int:
-    """Give back leases not yet settled (clean shutdown), without counting the attempt."""
+def release(owner: str, in_flight: Collection[int] = ()) -> int:
+    """Give back leases not yet settled (clean shutdown), without counting the attempt.
+
+    `in_flight` are alerts whose message was still on its way when the sender
+    stopped waiting: it may have been posted, so they are marked ambiguous.
+    """
+    if in_flight:
+        sent_by = timezone.now() - timedelta(seconds=settings.DISCORD_REQUEST_TIMEOUT)
+        _held(owner, in_flight).filter(ambiguous_since__isnull=True).update(ambiguous_since=sent_by)
     return Alert.objects.filter(lease_owner=owner, status=Alert.Status.PENDING).update(
         lease_owner="", lease_expires_at=None, attempts=F("attempts") - 1
     )
@@ -316,4 +439,16 @@ def requeue(alert_ids) -> int:
         last_error="",
         lease_owner="",
         lease_expires_at=None,
+    )
+
+
+def skip_by_staff(alert_ids, reason: str) -> int:
+    """Moderation: skip pending alerts that no sender holds (a held one may be on its way)."""
+    now = timezone.now()
+    return (
+        Alert.objects.filter(id__in=list(alert_ids), status=Alert.Status.PENDING)
+        .filter(Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lte=now))
+        .update(
+            status=Alert.Status.SKIPPED, last_error=reason, lease_owner="", lease_expires_at=None
+        )
     )

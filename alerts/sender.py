@@ -22,12 +22,14 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
+from enum import Enum
 
 from asgiref.sync import async_to_sync, sync_to_async
 from django.conf import settings
+from django.db import DatabaseError, close_old_connections, connection
 from django.utils import timezone
 
-from alerts import outbox
+from alerts import outbox, roles
 from alerts.batching import PlannedMessage, pack, pack_digest
 from alerts.dispatch import Dispatcher
 from alerts.embeds import AlertView
@@ -45,7 +47,36 @@ log = logging.getLogger(__name__)
 
 PROGRESS_EVERY_SECONDS = 5.0
 HELD_BATCHES = 4
-STOP_GRACE_SECONDS = 10.0
+STOP_GRACE_SECONDS = 7.0  # requests in flight at SIGTERM; the whole stop stays under 10 s
+DRAIN_POLL_SECONDS = 0.2
+DB_BACKOFF_BASE_SECONDS = 0.5
+DB_BACKOFF_MAX_SECONDS = 30.0
+
+
+class Step(Enum):
+    CLAIMED = "claimed"  # alerts were claimed: claim again at once
+    BUSY = "busy"  # messages are on their way
+    IDLE = "idle"  # nothing to do now
+    DONE = "done"  # a drain found nothing left
+
+
+def db(function):
+    """`function` run in the sync thread, closing a broken connection when it fails, so
+    the next step reconnects (a restarted PostgreSQL, an SQLite lock timeout)."""
+
+    def call(*args):
+        try:
+            return function(*args)
+        except DatabaseError:
+            if not connection.in_atomic_block:
+                close_old_connections()
+            raise
+
+    return sync_to_async(call)
+
+
+def one_line(error: BaseException) -> str:
+    return " ".join(str(error).split()) or type(error).__name__
 
 
 @dataclass
@@ -65,12 +96,24 @@ class SendStats:
 
 class Sender:
     def __init__(
-        self, transport: Transport, batch_size: int | None = None, owner: str | None = None
+        self,
+        transport: Transport,
+        batch_size: int | None = None,
+        owner: str | None = None,
+        exclusive: bool | None = None,
     ) -> None:
         self.transport = transport
         self.batch_size = batch_size or settings.ALERTS_BATCH_SIZE
         self.owner = owner or outbox.new_lease_owner()
         self.stats = SendStats()
+        # Without Redis nothing shares the request budget: one sender per token (the role).
+        self.exclusive = not settings.REDIS_URL if exclusive is None else exclusive
+        self.has_role = False
+        self.lease_seconds = settings.ALERTS_LEASE_SECONDS
+        # A heartbeat as slow as the lease would let leases lapse between two beats.
+        self.heartbeat_seconds = min(settings.ALERTS_HEARTBEAT_SECONDS, self.lease_seconds / 3)
+        self._db_failures = 0
+        self._waiting_logged = False
 
     # -- running ------------------------------------------------------------------
     def drain(self) -> SendStats:
@@ -82,50 +125,123 @@ class Sender:
     ) -> SendStats:
         """Send until `stopping` is set (or, with `drain`, until nothing is due).
 
-        Runs the event loop under async_to_sync, so database calls happen in the
-        calling thread, inside its transaction if it has one.
+        A drain also waits for alerts other senders hold, and takes them over when
+        a dead sender's leases lapse: nothing due is left behind. Runs the event
+        loop under async_to_sync, so database calls happen in the calling thread,
+        inside its transaction if it has one.
         """
         idle = settings.ALERTS_IDLE_SECONDS if idle is None else idle
         async_to_sync(self._run)(stopping, drain, idle)
         return self.stats
 
     async def _run(self, stopping: threading.Event, drain: bool, idle: float) -> None:
-        db = sync_to_async
         await self.transport.start()
         dispatcher = Dispatcher(
             self.transport, self._settle, self._remember_dm, self.transport.concurrency
         )
         reporter = ProgressReporter(self)
+        heartbeat = asyncio.create_task(self._heartbeat(dispatcher))
         try:
             while not stopping.is_set():
-                more = False
-                if dispatcher.held_alerts < HELD_BATCHES * self.batch_size:
-                    claimed, messages = await db(self._claim_and_plan)(dispatcher.held_user_ids())
-                    for outgoing in messages:
-                        dispatcher.add(outgoing)
-                    more = claimed > 0
-                await reporter.maybe_report()
-                if more:
+                try:
+                    state = await self._step(dispatcher, reporter, drain)
+                except DatabaseError as error:
+                    await self._back_off(error, stopping)
+                    continue
+                self._db_failures = 0
+                if state is Step.CLAIMED:
                     await asyncio.sleep(0)
-                elif not dispatcher.idle:
+                elif state is Step.BUSY:
                     await dispatcher.wait_for_progress(min(idle, 0.5))
+                elif state is Step.DONE:
+                    break
                 elif drain:
-                    # Alerts another sender is claiming right now look due but cannot be
-                    # claimed; the drain is over once they are leased.
-                    if not await db(Alert.objects.due().exists)():
-                        break
-                    await asyncio.sleep(0.1)
+                    await asyncio.sleep(DRAIN_POLL_SECONDS)
                 else:
                     await asyncio.get_running_loop().run_in_executor(None, stopping.wait, idle)
         finally:
-            await dispatcher.close(STOP_GRACE_SECONDS)
-            await db(outbox.release)(self.owner)
+            cut_off = await dispatcher.close(STOP_GRACE_SECONDS)
+            heartbeat.cancel()
+            in_flight = [pk for outgoing in cut_off for pk in outgoing.alert_ids]
+            try:
+                await db(self._let_go)(in_flight)
+            except DatabaseError as error:
+                log.warning(
+                    "could not give back leases (%s); they lapse within %ss",
+                    one_line(error),
+                    self.lease_seconds,
+                )
             await self.transport.close()
-            await reporter.maybe_report(force=True)
+            try:
+                await reporter.maybe_report(force=True)
+            except DatabaseError as error:
+                log.warning("no summary: the database is unavailable (%s)", one_line(error))
+
+    async def _step(self, dispatcher: Dispatcher, reporter: ProgressReporter, drain: bool) -> Step:
+        """Claim and plan what fits; say whether there is more to do (database errors raise)."""
+        claimed = 0
+        if self.exclusive and not self.has_role:
+            self.has_role = await db(roles.take_role)(self.owner, self.lease_seconds)
+            if not self.has_role and not self._waiting_logged:
+                log.info("another sender holds the sending role for this bot token; waiting")
+            self._waiting_logged = not self.has_role
+        may_claim = self.has_role or not self.exclusive
+        if may_claim and dispatcher.held_alerts < HELD_BATCHES * self.batch_size:
+            claimed, messages = await db(self._claim_and_plan)(dispatcher.held_user_ids())
+            for outgoing in messages:
+                dispatcher.add(outgoing)
+        await reporter.maybe_report()
+        if claimed:
+            return Step.CLAIMED
+        if not dispatcher.idle:
+            return Step.BUSY
+        if drain and not await db(self._work_left)():
+            return Step.DONE
+        return Step.IDLE
+
+    def _work_left(self) -> bool:
+        """Due alerts not settled: unclaimed ones, and ones other senders hold (a dead
+        sender's lapse within a lease; a live sender's are settled soon)."""
+        due = Alert.objects.filter(status=Alert.Status.PENDING, next_attempt_at__lte=timezone.now())
+        return due.exclude(lease_owner=self.owner).exists()
+
+    async def _heartbeat(self, dispatcher: Dispatcher) -> None:
+        """Renew the role and the leases of every alert still held, so only a dead
+        sender's alerts are taken over."""
+        while True:
+            await asyncio.sleep(self.heartbeat_seconds)
+            held = dispatcher.held_alert_ids()
+            try:
+                await db(self._beat)(held)
+            except DatabaseError as error:
+                log.warning("could not renew leases (%s); trying again", one_line(error))
+
+    def _beat(self, held: set[int]) -> None:
+        if self.exclusive and self.has_role:
+            self.has_role = roles.take_role(self.owner, self.lease_seconds)
+            if not self.has_role:
+                log.warning("the sending role lapsed and another sender took it; claiming stops")
+        if held:
+            outbox.renew_leases(self.owner, held, self.lease_seconds)
+
+    def _let_go(self, in_flight: list[int]) -> None:
+        outbox.release(self.owner, in_flight)
+        if self.exclusive:
+            roles.give_up_role(self.owner)
+            self.has_role = False
+
+    async def _back_off(self, error: DatabaseError, stopping: threading.Event) -> None:
+        """A database error is temporary for the sender: wait (longer each time, capped), go on."""
+        self._db_failures += 1
+        pause = min(DB_BACKOFF_MAX_SECONDS, DB_BACKOFF_BASE_SECONDS * 2 ** (self._db_failures - 1))
+        log.warning("database unavailable (%s); trying again in %.1fs", one_line(error), pause)
+        await asyncio.get_running_loop().run_in_executor(None, stopping.wait, pause)
 
     # -- claiming and planning (database thread) ------------------------------------
     def _claim_and_plan(self, busy_users: set[int]) -> tuple[int, list[Outgoing]]:
-        claimed = outbox.claim_due(self.owner, self.batch_size, exclude_users=busy_users)
+        claimed = outbox.claim_due(
+            self.owner, self.batch_size, lease_seconds=self.lease_seconds, exclude_users=busy_users
+        )
         now = timezone.now()
         routes: dict[Route, list[tuple[Alert, bool]]] = defaultdict(list)
         skipped: dict[str, list[int]] = defaultdict(list)
@@ -168,8 +284,14 @@ class Sender:
             nonce = message.nonce or message.payload()["nonce"]
             outbox.fix_nonce(message.alert_ids, nonce)
             message.nonce = nonce
+            alerts = [by_id[pk] for pk in message.alert_ids]
             outgoing = Outgoing(
-                route=route, message=message, alerts=[by_id[pk] for pk in message.alert_ids]
+                route=route,
+                message=message,
+                alerts=alerts,
+                ambiguous_since=min(
+                    (a.ambiguous_since for a in alerts if a.ambiguous_since), default=None
+                ),
             )
             if route.is_dm:
                 outgoing.channel_id = first_user.dm_channel_id
@@ -183,10 +305,28 @@ class Sender:
 
     # -- settling (called by the dispatcher) ---------------------------------------
     async def _remember_dm(self, route: Route, channel_id: str) -> None:
-        await sync_to_async(remember_dm_channel)(int(route.key), channel_id)
+        await self._until_written(remember_dm_channel, int(route.key), channel_id)
 
     async def _settle(self, outgoing: Outgoing, outcome: Outcome, dropped: list[Outgoing]) -> None:
-        await sync_to_async(self._settle_now)(outgoing, outcome, dropped)
+        await self._until_written(self._settle_now, outgoing, outcome, dropped)
+
+    async def _until_written(self, write, *args) -> None:
+        """Write what Discord answered, retrying database errors: the answer cannot be
+        asked for again. The heartbeat keeps the alerts' leases meanwhile."""
+        failures = 0
+        while True:
+            try:
+                await db(write)(*args)
+                return
+            except DatabaseError as error:
+                failures += 1
+                pause = min(DB_BACKOFF_MAX_SECONDS, DB_BACKOFF_BASE_SECONDS * 2 ** (failures - 1))
+                log.warning(
+                    "could not record an outcome (%s); trying again in %.1fs",
+                    one_line(error),
+                    pause,
+                )
+                await asyncio.sleep(pause)
 
     def _settle_now(self, outgoing: Outgoing, outcome: Outcome, dropped: list[Outgoing]) -> None:
         ids = outgoing.alert_ids
@@ -198,7 +338,9 @@ class Sender:
                     clear_delivery_notice(outgoing.notice_user_id, outgoing.message.notice)
             case Result.RETRY:
                 log.info("temporary failure sending to %s: %s", outgoing.route, outcome.error)
-                retrying, failed = outbox.mark_retry(self.owner, outgoing.alerts, outcome.error)
+                retrying, failed = outbox.mark_retry(
+                    self.owner, outgoing.alerts, outcome.error, ambiguous=outcome.ambiguous
+                )
                 stats.retrying += retrying
                 stats.failed += failed
             case Result.INVALID:

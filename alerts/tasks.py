@@ -1,12 +1,35 @@
-"""django-q2 task functions of the alerts app."""
+"""django-q2 task functions of the alerts app.
+
+Without Redis each process paces its own share of Discord's budget, so exactly
+one process sends for a bot token: the holder of the sender role (see
+`alerts.roles.take_role`). When a live `sendalerts` holds it, the task sends
+nothing: that sender polls every ALERTS_IDLE_SECONDS and finds the new alerts
+itself. When no sender is alive (a deployment without `sendalerts`), the task
+takes the role and drains. With Redis the budget is shared and the task sends
+beside any other sender.
+"""
 
 from __future__ import annotations
 
+from django_q.tasks import async_task
+
+from alerts import roles
 from alerts.sender import Sender
 from alerts.transports import get_transport
+
+SENDER_RUNNING = "sendalerts is running: it sends what is due"
+
+
+def send_alerts_soon(queued: int) -> None:
+    """Wake a worker to send what a scan queued, instead of waiting for a sendalerts poll."""
+    if queued:
+        async_task("alerts.tasks.send_due_alerts", task_name="send alerts after a scan")
 
 
 def send_due_alerts() -> str:
     """Send every alert due now: queued after each scan's matching, and run by the
     digest schedule at the top of every hour."""
-    return Sender(get_transport()).drain().summary()
+    sender = Sender(get_transport())
+    if sender.exclusive and not roles.take_role(sender.owner, sender.lease_seconds):
+        return SENDER_RUNNING
+    return sender.drain().summary()

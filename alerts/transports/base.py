@@ -5,6 +5,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import Enum
 
 from alerts.batching import PlannedMessage
@@ -22,6 +23,8 @@ class Outgoing:
     channel_id: str = ""  # empty for a DM whose channel is not opened yet
     recipient_id: str = ""  # the Discord user id a DM goes to
     notice_user_id: int | None = None  # whose one-time notice the message carries
+    # The earliest time an earlier send of this message may have been posted unanswered.
+    ambiguous_since: datetime | None = None
 
     @property
     def alert_ids(self) -> list[int]:
@@ -45,6 +48,9 @@ class Outcome:
     error: str = ""
     retry_after: float = 0.0
     opened_channel_id: str = ""  # a DM channel opened on the way, to remember
+    # RETRY only: the request may have reached Discord (no answer, or a 5xx to a post),
+    # so the message may have been posted.
+    ambiguous: bool = False
 
 
 @dataclass

@@ -12,6 +12,15 @@ Discord's answers become outcomes the sender settles: closed DMs and broken
 channels are remembered so they are not asked again (failed requests count
 against Discord's invalid-request limit), a rejected payload is logged and
 failed alone, server errors and timeouts are retried by the outbox's backoff.
+
+A post that got no answer (a timeout, a reset connection) or a 5xx may have
+been posted: it is retried soon, and the message's nonce makes Discord answer
+with the first post. Discord recognises a nonce only for a few minutes, so a
+message whose first unanswered send is older than ALERTS_NONCE_WINDOW_SECONDS
+is not posted blind: the channel's last 50 messages are read first and, when
+one of them is ours, that message settles the alerts. Discord does not return
+nonces on messages read back (!), so a message is recognised by its embeds:
+the same listing URLs for the same users, in the same order.
 """
 
 from __future__ import annotations
@@ -21,10 +30,12 @@ import json
 import logging
 import time
 from collections import deque
+from datetime import timedelta
 from typing import Any
 
 import aiohttp
 from django.conf import settings
+from django.utils import timezone
 
 from alerts.buckets import RouteBuckets
 from alerts.ratelimit import make_budget
@@ -52,6 +63,7 @@ CHANNEL_BROKEN = {
 TEMPORARY = {20016, 20028, 40004, 130000}  # slowmode, write limit, sending disabled, overloaded
 INVALID_PAYLOAD = {50035, 50006}
 DMS_TOO_FAST = 40003
+RECENT_MESSAGES = 50  # how far back a channel is searched for a message posted unanswered
 
 
 class DiscordTransport(Transport):
@@ -83,7 +95,10 @@ class DiscordTransport(Transport):
 
     def wait_for(self, outgoing: Outgoing) -> float:
         if outgoing.channel_id:
-            return self.buckets.wait(message_route(outgoing.channel_id))
+            wait = self.buckets.wait(message_route(outgoing.channel_id))
+            if self._past_nonce_window(outgoing):  # the channel is read first
+                wait = max(wait, self.buckets.wait(read_route(outgoing.channel_id)))
+            return wait
         return max(self.dm_budget.peek(), self.buckets.wait(DM_OPEN_ROUTE))
 
     async def send(self, outgoing: Outgoing) -> Outcome:
@@ -93,6 +108,10 @@ class DiscordTransport(Transport):
             if outcome.result is not Result.SENT:
                 return outcome
             opened = outgoing.channel_id = outcome.message_id
+        elif self._past_nonce_window(outgoing):
+            found = await self._find_posted(outgoing)
+            if found is not None:
+                return found
         outcome = await self._post_message(outgoing)
         outcome.opened_channel_id = opened
         return outcome
@@ -102,6 +121,7 @@ class DiscordTransport(Transport):
         await asyncio.sleep(self.dm_budget.reserve())
         answer = await self._request(DM_OPEN_ROUTE, "users/@me/channels", recipient_id=recipient_id)
         if isinstance(answer, Outcome):
+            answer.ambiguous = False  # opening a DM twice opens nothing new
             return answer
         status, body = answer
         code = body.get("code")
@@ -131,7 +151,50 @@ class DiscordTransport(Transport):
         if status == 400 and code in INVALID_PAYLOAD:
             errors = json.dumps(body.get("errors", {}), ensure_ascii=False)
             return Outcome(Result.INVALID, error=f"Discord rejected the message ({code}): {errors}")
-        return self._other_failure(status, body)
+        outcome = self._other_failure(status, body)
+        outcome.ambiguous = status >= 500  # a proxy's 5xx may hide a posted message
+        return outcome
+
+    @staticmethod
+    def _past_nonce_window(outgoing: Outgoing) -> bool:
+        since = outgoing.ambiguous_since
+        window = timedelta(seconds=settings.ALERTS_NONCE_WINDOW_SECONDS)
+        return since is not None and timezone.now() - since > window
+
+    async def _find_posted(self, outgoing: Outgoing) -> Outcome | None:
+        """Look for an unanswered earlier post of this message among the channel's latest.
+
+        A SENT outcome with the message's id when it is there; None when it is not
+        (it may be posted); a RETRY or RATE_LIMITED outcome when the channel could
+        not be read, so nothing is posted blind.
+        """
+        answer = await self._request(
+            read_route(outgoing.channel_id),
+            f"channels/{outgoing.channel_id}/messages",
+            method="GET",
+            params={"limit": str(RECENT_MESSAGES)},
+        )
+        if isinstance(answer, Outcome):
+            return answer
+        status, body = answer
+        if status != 200 or not isinstance(body, list):
+            outcome = self._other_failure(status, body if isinstance(body, dict) else {})
+            if outcome.result is Result.FAILED:  # the channel is gone or closed: the post will say
+                return None
+            return outcome
+        payload = outgoing.message.payload()
+        ours = fingerprint(payload["embeds"])
+        for message in body:
+            if message.get("nonce") == payload["nonce"] or (
+                ours and fingerprint(message.get("embeds") or []) == ours
+            ):
+                log.info(
+                    "message %s to %s was posted though unanswered; not posting it again",
+                    message["id"],
+                    outgoing.route,
+                )
+                return Outcome(Result.SENT, message_id=str(message["id"]))
+        return None
 
     def _other_failure(self, status: int, body: dict[str, Any]) -> Outcome:
         code = body.get("code")
@@ -170,13 +233,19 @@ class DiscordTransport(Transport):
         self.budget.block(seconds)
 
     async def _request(
-        self, route: str, path: str, **body: Any
-    ) -> tuple[int, dict[str, Any]] | Outcome:
-        """POST with a unit of the route's bucket and a global slot; release the route with
-        what Discord said about it.
+        self,
+        route: str,
+        path: str,
+        method: str = "POST",
+        params: dict[str, str] | None = None,
+        **body: Any,
+    ) -> tuple[int, Any] | Outcome:
+        """POST (or GET) with a unit of the route's bucket and a global slot; release the
+        route with what Discord said about it.
 
-        Returns the outcome of a success (the new object's id as `message_id`), a
-        429 or a connection failure; for any other answer, (status, JSON body).
+        Returns the outcome of a successful POST (the new object's id as
+        `message_id`), a 429 or a connection failure; for any other answer,
+        (status, JSON body).
         """
         if wait := self.buckets.try_acquire(route):
             return Outcome(Result.RATE_LIMITED, retry_after=wait)
@@ -187,7 +256,9 @@ class DiscordTransport(Transport):
         await self._keep_invalid_requests_under_limit()
         self.counters.requests += 1
         try:
-            async with self._session.post(f"{self.base_url}/{path}", json=body) as response:
+            async with self._session.request(
+                method, f"{self.base_url}/{path}", params=params, json=body if body else None
+            ) as response:
                 status, headers = response.status, response.headers
                 try:
                     answer = await response.json(content_type=None)
@@ -195,15 +266,19 @@ class DiscordTransport(Transport):
                     answer = {}
         except (aiohttp.ClientError, TimeoutError) as error:
             self.buckets.release(route, 0, {})
-            return Outcome(Result.RETRY, error=f"no answer from Discord: {error!r}")
-        answer = answer if isinstance(answer, dict) else {}
+            # Only a connection that never opened surely carried nothing.
+            sent = not isinstance(error, aiohttp.ClientConnectorError)
+            return Outcome(Result.RETRY, error=f"no answer from Discord: {error!r}", ambiguous=sent)
+        if not isinstance(answer, dict) and not (method == "GET" and isinstance(answer, list)):
+            answer = {}
         if status in (401, 403) or (status == 429 and headers.get("X-RateLimit-Scope") != "shared"):
             self._invalid.append(time.monotonic())
         if status != 429:
             self.buckets.release(route, status, headers)
-            if status == 200:
+            if status == 200 and method == "POST":
                 return Outcome(Result.SENT, message_id=str(answer["id"]))
             return status, answer
+        answer = answer if isinstance(answer, dict) else {}
         retry_after = float(answer.get("retry_after") or headers.get("Retry-After") or 1.0)
         scope = headers.get("X-RateLimit-Scope") or ("global" if answer.get("global") else "user")
         self.counters.rate_limited[scope] += 1
@@ -216,6 +291,21 @@ class DiscordTransport(Transport):
 
 def message_route(channel_id: str) -> str:
     return f"channels/{channel_id}/messages"
+
+
+def read_route(channel_id: str) -> str:
+    return f"GET channels/{channel_id}/messages"
+
+
+def fingerprint(embeds: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    """What makes a message of alerts ours: each embed's listing URL (or, for a digest,
+    its text) and the user it pings, in order."""
+    result = []
+    for embed in embeds:
+        description = embed.get("description") or ""
+        mention = description.split(" ", 1)[0] if description.startswith("<@") else ""
+        result.append((embed.get("url") or description, mention))
+    return result
 
 
 def describe(code: int, meanings: dict[int, str]) -> str:

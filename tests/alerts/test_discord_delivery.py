@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from datetime import timedelta
 
 import pytest
 from django.utils import timezone
@@ -227,9 +228,8 @@ def test_refused_requests_pause_the_sender_before_discord_would_ban_it(
     assert "refused requests (401/403/429) in 10 minutes; pausing" in caplog.text
 
 
-def test_a_timed_out_request_is_retried_and_posts_once_though_discord_took_the_first(
-    discord, settings
-):
+def post_unanswered(discord, settings):
+    """One alert whose post Discord takes but never answers (the sender times out first)."""
     emulator = discord(latency=(0.6, 0.6))
     settings.DISCORD_REQUEST_TIMEOUT = 0.3
     [user] = sacai_fans(1)
@@ -237,12 +237,51 @@ def test_a_timed_out_request_is_retried_and_posts_once_though_discord_took_the_f
     ingest_listings([listing("sacai coat")])
     send_all()
     alert = Alert.objects.get()
-    assert alert.status == "pending" and alert.last_error.startswith("no answer from Discord")
+    assert alert.status == "pending" and alert.ambiguous_since is not None
+    assert alert.next_attempt_at <= timezone.now() + timedelta(seconds=1)  # retried soon
     time.sleep(0.5)  # Discord finishes the request the sender gave up on
     assert len(emulator.messages) == 1
     emulator.config.latency = (0.0, 0.0)
+    return emulator, user
+
+
+def test_a_timed_out_request_is_retried_and_posts_once_though_discord_took_the_first(
+    discord, settings
+):
+    emulator, _ = post_unanswered(discord, settings)
+    assert Alert.objects.get().last_error.startswith("no answer from Discord")
     Alert.objects.update(next_attempt_at=timezone.now())
     send_all()
-    alert.refresh_from_db()
+    alert = Alert.objects.get()
     assert alert.status == "sent" and alert.message_id == emulator.messages[0]["id"]
     assert len(emulator.messages) == 1  # the nonce made Discord answer with the first message
+
+
+def much_later(emulator, settings) -> None:
+    """The retry comes after the nonce window: Discord no longer knows the nonce."""
+    emulator.config.nonce_window = 0.0
+    long_ago = timezone.now() - timedelta(seconds=settings.ALERTS_NONCE_WINDOW_SECONDS + 60)
+    Alert.objects.update(ambiguous_since=long_ago, next_attempt_at=timezone.now())
+
+
+def test_past_the_nonce_window_a_post_that_landed_unanswered_is_found_not_posted_again(
+    discord, settings
+):
+    emulator, user = post_unanswered(discord, settings)
+    much_later(emulator, settings)
+    send_all()
+    alert = Alert.objects.get()
+    assert alert.status == "sent" and alert.message_id == emulator.messages[0]["id"]
+    assert len(emulator.messages) == 1
+    assert emulator.reads[user.dm_channel_id] == 1
+
+
+def test_past_the_nonce_window_a_post_that_never_landed_is_posted_once(discord, settings):
+    emulator, user = post_unanswered(discord, settings)
+    emulator.messages.clear()  # as if the request had died on its way
+    much_later(emulator, settings)
+    send_all()
+    alert = Alert.objects.get()
+    assert emulator.reads[user.dm_channel_id] == 1  # looked before posting
+    [message] = emulator.messages
+    assert alert.status == "sent" and alert.message_id == message["id"]

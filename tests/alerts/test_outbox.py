@@ -9,7 +9,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from alerts import outbox
+from alerts import outbox, roles
 from alerts.models import Alert
 from tests.builders import make_filter, make_user
 
@@ -80,3 +80,71 @@ def test_a_busy_users_alerts_wait_so_others_are_claimed(queued_alerts):
     claimed = outbox.claim_due("a", 10, exclude_users={busy.pk})
     assert {a.user_id for a in claimed} == {other.pk}
     assert len(claimed) == 3
+
+
+@pytest.mark.django_db
+def test_a_heartbeat_renews_only_the_leases_the_sender_still_holds(queued_alerts):
+    queued_alerts(3)
+    first = outbox.claim_due("a", 10, lease_seconds=2)
+    ids = [a.pk for a in first]
+    assert outbox.renew_leases("a", ids, lease_seconds=60) == 3
+    assert all(
+        lease > timezone.now() + timedelta(seconds=50)
+        for lease in Alert.objects.values_list("lease_expires_at", flat=True)
+    )
+    # "a" stalls past its lease; "b" takes the alerts over; "a" wakes up and beats again.
+    Alert.objects.update(lease_expires_at=timezone.now() - timedelta(seconds=1))
+    assert len(outbox.claim_due("b", 10, lease_seconds=5)) == 3
+    assert outbox.renew_leases("a", ids, lease_seconds=60) == 0
+    assert set(Alert.objects.values_list("lease_owner", flat=True)) == {"b"}
+    assert all(
+        lease < timezone.now() + timedelta(seconds=6)
+        for lease in Alert.objects.values_list("lease_expires_at", flat=True)
+    )
+
+
+@pytest.mark.django_db
+def test_a_destination_another_sender_holds_waits_until_it_is_done(queued_alerts):
+    from scraping.ingest import ingest_listings
+    from tests.builders import listing
+
+    busy = queued_alerts(2)
+    assert {a.user_id for a in outbox.claim_due("a", 10)} == {busy.pk}
+    other = make_user()
+    make_filter(other, brands=["Sacai"])
+    ingest_listings([listing("sacai coat")])  # a new alert for both users
+    # "b" must not open the busy user's DM (or post beside "a") while "a" holds it.
+    assert {a.user_id for a in outbox.claim_due("b", 10)} == {other.pk}
+    outbox.release("a")
+    assert {a.user_id for a in outbox.claim_due("b", 10)} == {busy.pk}
+
+
+@pytest.mark.django_db
+def test_alerts_taken_over_from_a_sender_that_stopped_renewing_count_as_maybe_posted(
+    queued_alerts, settings
+):
+    queued_alerts(2)
+    claimed = outbox.claim_due("a", 10, lease_seconds=30)
+    outbox.fix_nonce([claimed[0].pk], "n1")  # packed and maybe sent; the other never planned
+    lapsed = timezone.now() - timedelta(seconds=1)
+    Alert.objects.update(lease_expires_at=lapsed)
+    outbox.claim_due("b", 10)
+    margin = timedelta(seconds=settings.ALERTS_LEASE_SECONDS + settings.DISCORD_REQUEST_TIMEOUT)
+    assert dict(Alert.objects.values_list("nonce", "ambiguous_since")) == {
+        "n1": lapsed - margin,
+        "": None,
+    }
+
+
+@pytest.mark.django_db
+def test_one_sender_holds_the_role_for_a_token_until_it_lets_go_or_stops_renewing():
+    from alerts.models import SenderRole
+
+    assert roles.take_role("a", lease_seconds=30)
+    assert roles.take_role("a", lease_seconds=30)  # the heartbeat keeps it
+    assert not roles.take_role("b", lease_seconds=30)
+    roles.give_up_role("a")
+    assert roles.take_role("b", lease_seconds=30)
+    SenderRole.objects.update(expires_at=timezone.now() - timedelta(seconds=1))  # "b" died
+    assert roles.take_role("a", lease_seconds=30)
+    assert not roles.take_role("b", lease_seconds=30)

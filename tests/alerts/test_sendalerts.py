@@ -176,3 +176,111 @@ def test_two_senders_share_one_redis_budget_and_stay_under_discords_global_limit
     assert emulator.rate_limited["global"] == 0
     assert emulator.max_requests_in_a_second <= 50
     assert_each_alert_posted_exactly_once(emulator)
+
+
+def test_a_drain_started_after_a_sigkill_takes_over_the_dead_senders_alerts_within_a_lease(
+    discord, manage_py
+):
+    emulator = discord(latency=(0.02, 0.06))
+    fans_with_alerts(emulator, users=120, alerts_each=2)  # a message each
+    env = discord_env(
+        emulator,
+        DISCORD_REQUESTS_PER_SECOND="40",
+        ALERTS_LEASE_SECONDS="6",
+        ALERTS_HEARTBEAT_SECONDS="1",
+        ALERTS_BATCH_SIZE="50",  # the sender holds up to 200 alerts at a time
+    )
+    first = manage_py("sendalerts", "--drain", env=env)
+    wait_for_sent(40)
+    first.send_signal(signal.SIGKILL)
+    first.communicate(timeout=15)
+    held = Alert.objects.filter(status="pending").exclude(lease_owner="").count()
+    assert held > 100  # it died holding alerts
+    left = Alert.objects.filter(status="pending").count()
+    started = time.monotonic()
+    restarted = manage_py("sendalerts", "--drain", env=env)
+    _, err = restarted.communicate(timeout=120)
+    took = time.monotonic() - started
+    assert restarted.returncode == 0, err
+    assert_each_alert_posted_exactly_once(emulator)  # nothing left behind, nothing twice
+    # One lease for the dead sender's leases to lapse, plus the drain itself (a
+    # message per user left, at 40 requests/s), plus a few seconds to start Django.
+    assert took < 6 + left / 2 / 40 + 5
+
+
+def test_a_live_sender_renews_its_leases_so_they_never_lapse(discord, manage_py):
+    from django.utils import timezone
+
+    emulator = discord(latency=(0.02, 0.06))
+    fans_with_alerts(emulator, users=5, alerts_each=60)  # 6 messages a user: 6 s on each bucket
+    env = discord_env(emulator, ALERTS_LEASE_SECONDS="2", ALERTS_HEARTBEAT_SECONDS="0.5")
+    sender = manage_py("sendalerts", "--drain", env=env)
+    wait_for_sent(10)
+    lapsed = 0
+    while sender.poll() is None:
+        lapsed += Alert.objects.filter(
+            status="pending", lease_expires_at__lt=timezone.now()
+        ).count()
+        time.sleep(0.1)
+    _, err = sender.communicate()
+    assert sender.returncode == 0, err
+    assert lapsed == 0
+    assert_each_alert_posted_exactly_once(emulator)
+
+
+def test_without_redis_the_task_after_a_scan_leaves_sending_to_the_running_sendalerts(
+    discord, manage_py
+):
+    from alerts.tasks import send_due_alerts
+    from scraping.ingest import ingest_listings
+    from tests.builders import listing
+
+    emulator = discord(latency=(0.02, 0.06))
+    fans_with_alerts(emulator, users=200, alerts_each=1, cold=40)
+    # Paced well under 50/s, so only a second process sending beside it can reach the limit.
+    env = discord_env(emulator, ALERTS_IDLE_SECONDS="0.2", DISCORD_REQUESTS_PER_SECOND="30")
+    sender = manage_py("sendalerts", env=env)
+    wait_for_sent(20)
+    ingest_listings([listing("sacai second coat")])  # a scan queues more for everybody
+    # The django-q2 task queued after that scan, in this process beside the sender.
+    print("the task:", send_due_alerts())
+    wait_for_sent(400, timeout=60)
+    sender.send_signal(signal.SIGTERM)
+    _, err = sender.communicate(timeout=15)
+    assert sender.returncode == 0, err
+    assert emulator.rate_limited["global"] == 0
+    assert emulator.max_requests_in_a_second <= 50
+    assert max(emulator.dm_opens.values()) == 1  # each DM opened once, by one process
+    assert_each_alert_posted_exactly_once(emulator)
+
+
+def test_a_locked_database_makes_the_sender_wait_and_carry_on(discord, manage_py):
+    from django.db import connection, transaction
+
+    emulator = discord(latency=(0.02, 0.06))
+    fans_with_alerts(emulator, users=60, alerts_each=1)
+    env = discord_env(
+        emulator,
+        DISCORD_REQUESTS_PER_SECOND="10",  # 6 s of sending: the lock comes mid-delivery
+        SQLITE_TIMEOUT_SECONDS="1",
+        PGOPTIONS="-c lock_timeout=1000",
+        ALERTS_IDLE_SECONDS="0.2",
+    )
+    sender = manage_py("sendalerts", env=env)
+    wait_for_sent(10)
+    with transaction.atomic():
+        # Held longer than the sender's lock timeout: every write of the sender fails.
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(f"LOCK TABLE {Alert._meta.db_table} IN ACCESS EXCLUSIVE MODE")
+        else:
+            Alert.objects.filter(pk=0).update(attempts=0)  # takes SQLite's write lock
+        time.sleep(4)
+    assert sender.poll() is None  # still running
+    wait_for_sent(60, timeout=60)
+    sender.send_signal(signal.SIGTERM)
+    _, err = sender.communicate(timeout=15)
+    assert sender.returncode == 0, err
+    assert "database unavailable" in err or "could not record an outcome" in err
+    assert "Traceback" not in err
+    assert_each_alert_posted_exactly_once(emulator)

@@ -231,3 +231,24 @@ def test_a_crashed_senders_message_is_claimed_again_whole_under_its_nonce(queued
     Alert.objects.update(lease_owner="", lease_expires_at=None)
     _, [again] = Sender(FlakyTransport(), batch_size=4)._claim_and_plan(set())
     assert len(again.alerts) == 10 and again.message.payload()["nonce"] == nonce
+
+
+def test_a_send_with_no_answer_is_retried_within_seconds_every_time(queued_alerts, settings):
+    settings.ALERTS_MAX_ATTEMPTS = 8
+    queued_alerts(1)
+    unanswered = Outcome(Result.RETRY, error="no answer from Discord", ambiguous=True)
+    sender = Sender(FlakyTransport([unanswered] * 7))
+    waited = timedelta()
+    for _ in range(7):
+        sender.drain()
+        alert = Alert.objects.get()
+        wait = alert.next_attempt_at - timezone.now()
+        assert wait <= timedelta(seconds=10)
+        waited += wait
+        Alert.objects.update(next_attempt_at=timezone.now())
+    # Every attempt lands well inside Discord's nonce window ("a few minutes").
+    assert waited < timedelta(seconds=settings.ALERTS_NONCE_WINDOW_SECONDS)
+    assert alert.ambiguous_since is not None and alert.status == "pending"
+    sender.drain()
+    alert.refresh_from_db()
+    assert (alert.status, alert.attempts) == ("sent", 8)

@@ -43,3 +43,18 @@ def test_the_hourly_schedule_sends_the_digests_whose_hour_has_come(queued_alerts
         created_at=timezone.now() - timedelta(hours=1), next_attempt_at=timezone.now()
     )
     assert send_due_alerts() == "sent 3, retrying 0, failed 0, skipped 0"
+
+
+def test_without_redis_the_task_leaves_sending_to_a_live_sendalerts(queued_alerts):
+    from alerts import roles
+    from alerts.models import SenderRole
+    from alerts.tasks import SENDER_RUNNING
+
+    queued_alerts(3)
+    assert roles.take_role("a running sendalerts")
+    assert send_due_alerts() == SENDER_RUNNING
+    assert set(Alert.objects.values_list("status", flat=True)) == {"pending"}
+    # That sender dies: its role lapses within a lease, and the task sends.
+    SenderRole.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
+    assert send_due_alerts() == "sent 3, retrying 0, failed 0, skipped 0"
+    assert SenderRole.objects.get().owner == ""  # given back when done

@@ -8,11 +8,14 @@ shared/discord-platform.md lists:
 - 429 bodies with `retry_after` (float) and `global`, and the Retry-After,
   X-RateLimit-Global, X-RateLimit-Scope and Via headers;
 - message limits (content, embed count and sizes), answered with 400/50035;
-- `nonce` ≤ 25 characters and `enforce_nonce` de-duplication;
+- `nonce` ≤ 25 characters and `enforce_nonce` de-duplication within a window;
+- reading a channel's latest messages (`limit` 1–100, newest first), without
+  their nonces, which Discord does not return on messages read back (!);
 - error codes 10003 (unknown channel), 50013 (missing permissions), 50007 and
   50278 (DMs closed, no shared server), 40003 (opening DMs too fast);
 - a configurable latency per request.
-It records every message and counts responses by status and 429 scope, so tests
+It records every message, counts responses by status and 429 scope and DM
+opens by recipient, so tests
 assert what Discord would have shown and how politely it was asked.
 
     python -m tests.emulators.discord --port 8089   # run it by hand
@@ -74,6 +77,8 @@ class EmulatorConfig:
     invalid_form_channels: set[str] = field(default_factory=set)
     # How many message posts to answer with 502 before accepting again.
     failing_message_posts: int = 0
+    # How long a nonce is remembered for `enforce_nonce` ("a few minutes" at Discord).
+    nonce_window: float = NONCE_WINDOW
 
 
 class SlidingWindow:
@@ -126,6 +131,8 @@ class DiscordEmulator:
         self.statuses: Counter[int] = Counter()
         self.rate_limited: Counter[str] = Counter()
         self.error_codes: Counter[int] = Counter()
+        self.dm_opens: Counter[str] = Counter()  # answered DM opens, by recipient
+        self.reads: Counter[str] = Counter()  # reads of a channel's messages, by channel
         self.requests = 0
         self.request_times: list[float] = []
         self.max_requests_in_a_second = 0
@@ -174,6 +181,7 @@ class DiscordEmulator:
         )
         app.router.add_post("/api/v10/users/@me/channels", self._open_dm)
         app.router.add_post("/api/v10/channels/{channel_id}/messages", self._create_message)
+        app.router.add_get("/api/v10/channels/{channel_id}/messages", self._get_messages)
         return app
 
     def _error(self, status: int, code: int, message: str, **extra: Any) -> web.Response:
@@ -286,11 +294,13 @@ class DiscordEmulator:
         body = await request.json()
         recipient = str(body.get("recipient_id", ""))
         if recipient in self.dm_of_user:
+            self.dm_opens[recipient] += 1
             return json_response({"id": self.dm_of_user[recipient], "type": 1})
         now = time.monotonic()
         if self._dm_opens.retry_after(now) > 0:
             return self._error(400, 40003, "You are opening direct messages too fast.")
         self._dm_opens.take(now)
+        self.dm_opens[recipient] += 1
         channel_id = str(next(self._ids))
         self.channels[channel_id] = Channel(channel_id, recipient_id=recipient)
         self.dm_of_user[recipient] = channel_id
@@ -330,7 +340,7 @@ class DiscordEmulator:
         nonce = payload.get("nonce")
         if payload.get("enforce_nonce") and nonce is not None:
             seen = self._nonces.get((channel_id, str(nonce)))
-            if seen and now - seen[0] < NONCE_WINDOW:
+            if seen and now - seen[0] < self.config.nonce_window:
                 return json_response(seen[1], headers=headers)
         message = {
             "id": str(next(self._ids)),
@@ -339,11 +349,29 @@ class DiscordEmulator:
             "embeds": payload.get("embeds", []),
             "allowed_mentions": payload.get("allowed_mentions"),
             "nonce": nonce,
+            "author": {"id": APPLICATION_ID, "username": "alerts-bot", "bot": True},
         }
         self.messages.append({**message, "accepted_at": time.time()})
         if nonce is not None:
             self._nonces[(channel_id, str(nonce))] = (now, message)
         return json_response(message, headers=headers)
+
+    async def _get_messages(self, request: web.Request) -> web.Response:
+        channel = self.channels.get(request.match_info["channel_id"])
+        if channel is None:
+            return self._error(404, 10003, "Unknown Channel")
+        if not channel.can_send:
+            return self._error(403, 50001, "Missing Access")
+        try:
+            limit = int(request.query.get("limit", "50"))
+        except ValueError:
+            limit = 0
+        if not 1 <= limit <= 100:
+            return self._error(400, 50035, "Invalid Form Body", errors={"limit": "1 to 100"})
+        self.reads[channel.id] += 1
+        latest = self.messages_in(channel.id)[-limit:][::-1]
+        hidden = {"nonce", "accepted_at"}
+        return json_response([{k: v for k, v in m.items() if k not in hidden} for m in latest])
 
     def _bucket_headers(self, bucket: SlidingWindow, channel_id: str, now: float) -> dict[str, str]:
         reset_after = bucket.reset_after(now)

@@ -2,7 +2,10 @@
 
 Runs the Sender until SIGTERM or Ctrl-C, which lets the requests in flight
 finish, gives back unsent leases and exits. Logs progress every few seconds
-while busy. `--drain` sends everything due and exits.
+while busy; renews its leases every ALERTS_HEARTBEAT_SECONDS; waits out a
+database error instead of exiting. `--drain` sends everything due, including
+what a dead sender held (taken over when its leases lapse), and exits. Without
+Redis only one sender per bot token sends; another waits for its turn.
 """
 
 from __future__ import annotations
