@@ -1,4 +1,4 @@
-"""Moderation of filters and the brand table; edits go through the filter services' rules."""
+"""Moderation of filters and the brand table; edits go through the validation and brand services."""
 
 from __future__ import annotations
 
@@ -6,40 +6,97 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 
-from alerts.formatting import format_price, market_label
+from filters.brand_services import (
+    check_alias,
+    check_brand_name,
+    delete_aliases,
+    delete_brands,
+    save_alias,
+    save_brand,
+)
 from filters.brands import BrandTable
-from filters.errors import ValidationFailed
 from filters.matching import bump_index_version
 from filters.models import Brand, BrandAlias, Filter, IndexVersion
 from filters.services import deactivate_filters
 from filters.text import normalize
 from filters.validation import FIELDS, check_whole_filter, clean_filter_fields
+from lib.errors import FieldError, ValidationFailed
+from lib.formatting import market_label, price_range
+from lib.markets import CHOOSABLE
+
+TERM_FIELDS = ("brands", "keywords", "exclude")
 
 
 class MovesIndexVersion:
-    """For pages whose edits change what matching reads: every save or delete moves
-    the index version. The admin saves a page and its inlines in one transaction,
-    so the bump commits together with them."""
-
-    changes_brands = False
+    """For filter pages, whose edits change what matching reads: every save or delete
+    moves the index version. The admin saves a page in one transaction, so the bump
+    commits together with it."""
 
     def save_model(self, request, obj, form, change) -> None:
         super().save_model(request, obj, form, change)
-        bump_index_version(brands=self.changes_brands)
+        bump_index_version()
 
     def delete_model(self, request, obj) -> None:
         super().delete_model(request, obj)
-        bump_index_version(brands=self.changes_brands)
+        bump_index_version()
 
     def delete_queryset(self, request, queryset) -> None:
         super().delete_queryset(request, queryset)
-        bump_index_version(brands=self.changes_brands)
+        bump_index_version()
+
+
+def _field_errors(failed: ValidationFailed, form: forms.Form) -> ValidationError:
+    """The service's errors beside their fields; an error of no form field goes on top."""
+    return ValidationError(
+        {
+            field if field in form.fields else None: messages_
+            for field, messages_ in failed.as_dict().items()
+        }
+    )
 
 
 class FilterAdminForm(forms.ModelForm):
+    """Words as comma-separated text, cleaned by the same validation as every other door.
+
+    Staff may give a user more filters than their quota: the admin is the
+    moderators' override, so it checks the filter's fields but not the count.
+    """
+
+    brands = forms.CharField(
+        required=False,
+        help_text="Comma-separated; any spelling of a known brand is stored under its name.",
+    )
+    keywords = forms.CharField(
+        required=False, help_text="Comma-separated; every keyword must be in the title."
+    )
+    exclude = forms.CharField(
+        label="excluded words",
+        required=False,
+        help_text="Comma-separated; a title with any of them does not match.",
+    )
+    markets = forms.MultipleChoiceField(
+        choices=[(code, market_label(code)) for code in CHOOSABLE],
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="None ticked: every market.",
+    )
+    # Text, so "¥5,000" is read as the other doors read it and a wrong price gets their message.
+    price_min = forms.CharField(
+        label="minimum price", required=False, help_text="Yen; empty: none."
+    )
+    price_max = forms.CharField(
+        label="maximum price", required=False, help_text="Yen; empty: none."
+    )
+
     class Meta:
         model = Filter
         fields = ("owner", *FIELDS)
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        for key in TERM_FIELDS:
+            if isinstance(self.initial.get(key), list):
+                self.initial[key] = ", ".join(self.initial[key])
 
     def clean(self):
         data = super().clean()
@@ -48,14 +105,19 @@ class FilterAdminForm(forms.ModelForm):
             cleaned = clean_filter_fields(raw, BrandTable.load())
             check_whole_filter(cleaned)
         except ValidationFailed as failed:
-            raise ValidationError(
-                {
-                    field if field in self.fields else None: messages_
-                    for field, messages_ in failed.as_dict().items()
-                }
-            ) from None
+            raise _field_errors(failed, self) from None
         data.update(cleaned)
+        owner, name = data.get("owner"), cleaned.get("name")
+        if owner is not None and name and self._name_taken(owner, name):
+            # Worded for staff; the database's unique constraint is the rule itself.
+            self.add_error("name", f"{owner} already has a filter named “{name}”.")
         return data
+
+    def _name_taken(self, owner, name: str) -> bool:
+        others = Filter.objects.owned_by(owner).filter(name__iexact=name)
+        if self.instance.pk is not None:
+            others = others.exclude(pk=self.instance.pk)
+        return others.exists()
 
 
 @admin.register(Filter)
@@ -67,7 +129,7 @@ class FilterAdmin(MovesIndexVersion, admin.ModelAdmin):
         "brand_list",
         "keyword_list",
         "excluded",
-        "price_range",
+        "price_bounds",
         "market_list",
         "active",
         "updated_at",
@@ -92,10 +154,8 @@ class FilterAdmin(MovesIndexVersion, admin.ModelAdmin):
         return ", ".join(obj.exclude) or "—"
 
     @admin.display(description="price")
-    def price_range(self, obj: Filter) -> str:
-        low = format_price(obj.price_min) if obj.price_min is not None else "any"
-        high = format_price(obj.price_max) if obj.price_max is not None else "any"
-        return f"{low} – {high}"
+    def price_bounds(self, obj: Filter) -> str:
+        return price_range(obj.price_min, obj.price_max)
 
     @admin.display(description="markets")
     def market_list(self, obj: Filter) -> str:
@@ -107,35 +167,77 @@ class FilterAdmin(MovesIndexVersion, admin.ModelAdmin):
         self.message_user(request, f"Deactivated {changed} filter(s).", messages.SUCCESS)
 
 
+def _checked(check, *args) -> str:
+    """Run a brand service check, its FieldError shown beside the form field."""
+    try:
+        return check(*args)
+    except FieldError as error:
+        raise ValidationError(error.message) from None
+
+
+class BrandForm(forms.ModelForm):
+    class Meta:
+        model = Brand
+        fields = ("name",)
+
+    def clean_name(self) -> str:
+        return _checked(check_brand_name, self.cleaned_data["name"], self.instance)
+
+
 class BrandAliasForm(forms.ModelForm):
     class Meta:
         model = BrandAlias
         fields = ("brand", "alias")
 
-    def clean_alias(self) -> str:
-        alias = self.cleaned_data["alias"]
-        norm = normalize(alias)
-        if not norm:
-            raise ValidationError("The alias is empty once normalized.")
-        brand = self.cleaned_data.get("brand")
-        clash = Brand.objects.filter(normalized=norm).exclude(pk=getattr(brand, "pk", None)).first()
-        if clash:
-            raise ValidationError(f"“{alias}” is already the brand {clash.name}.")
-        taken = BrandAlias.objects.filter(normalized=norm).exclude(pk=self.instance.pk).first()
-        if taken:
-            raise ValidationError(f"“{alias}” is already an alias of {taken.brand.name}.")
-        return alias
+    def clean(self):
+        data = super().clean()
+        brand, text = data.get("brand"), data.get("alias")
+        if brand is not None and text:
+            try:
+                data["alias"] = check_alias(text, brand, self.instance)
+            except FieldError as error:
+                self.add_error("alias", error.message)
+        return data
+
+
+class BrandAliasFormSet(forms.BaseInlineFormSet):
+    def clean(self) -> None:
+        """Two new rows of one page may not spell the same alias (each alone passes the check)."""
+        super().clean()
+        seen: dict[str, str] = {}
+        for form in self.forms:
+            data = getattr(form, "cleaned_data", None) or {}
+            if not data.get("alias") or data.get("DELETE"):
+                continue
+            text = data["alias"]
+            norm = normalize(text)
+            if norm in seen:
+                form.add_error("alias", f"“{text}” is given twice (as “{seen[norm]}”).")
+            else:
+                seen[norm] = text
 
 
 class BrandAliasInline(admin.TabularInline):
     model = BrandAlias
     form = BrandAliasForm
+    formset = BrandAliasFormSet
     extra = 1
 
 
+class BrandWrites:
+    """Saves and deletes of brand pages go through the brand services, which move the
+    index version (a full rebuild) in the admin's transaction."""
+
+    def delete_model(self, request, obj) -> None:
+        self.delete_ids([obj.pk])
+
+    def delete_queryset(self, request, queryset) -> None:
+        self.delete_ids(list(queryset.values_list("pk", flat=True)))
+
+
 @admin.register(Brand)
-class BrandAdmin(MovesIndexVersion, admin.ModelAdmin):
-    changes_brands = True
+class BrandAdmin(BrandWrites, admin.ModelAdmin):
+    form = BrandForm
     list_display = ("name", "alias_list")
     search_fields = ("name", "aliases__alias")
     inlines = [BrandAliasInline]
@@ -147,14 +249,35 @@ class BrandAdmin(MovesIndexVersion, admin.ModelAdmin):
     def alias_list(self, brand: Brand) -> str:
         return ", ".join(alias.alias for alias in brand.aliases.all())
 
+    def save_model(self, request, obj: Brand, form, change: bool) -> None:
+        save_brand(obj)
+
+    def save_formset(self, request, form, formset, change: bool) -> None:
+        aliases = formset.save(commit=False)
+        delete_aliases([alias.pk for alias in formset.deleted_objects])
+        # A rename has just kept the old name as an alias; the same alias typed on the page is no news.
+        kept = set(form.instance.aliases.values_list("normalized", flat=True))
+        for alias in aliases:
+            if alias.pk is None and normalize(alias.alias) in kept:
+                continue
+            save_alias(alias)
+
+    def delete_ids(self, ids: list[int]) -> None:
+        delete_brands(ids)
+
 
 @admin.register(BrandAlias)
-class BrandAliasAdmin(MovesIndexVersion, admin.ModelAdmin):
-    changes_brands = True
+class BrandAliasAdmin(BrandWrites, admin.ModelAdmin):
     form = BrandAliasForm
     list_display = ("alias", "brand")
     search_fields = ("alias", "brand__name")
     list_select_related = ("brand",)
+
+    def save_model(self, request, obj: BrandAlias, form, change: bool) -> None:
+        save_alias(obj)
+
+    def delete_ids(self, ids: list[int]) -> None:
+        delete_aliases(ids)
 
 
 @admin.register(IndexVersion)

@@ -1,17 +1,35 @@
-"""The scanners for moderators: the listings they saw, each scan, and paused sources."""
+"""The scanners for moderators: the listings they saw, each scan, and paused sources.
+
+Listings, scans and source states are written by the scanner, so none is added
+by hand; a paused source is resumed with the action (or by clearing its pause).
+"""
+
+from __future__ import annotations
 
 from django.contrib import admin, messages
 
+from lib.formatting import format_price
+from scraping import breaker
 from scraping.models import Listing, Scan, SourceState
 
 
 @admin.register(Listing)
 class ListingAdmin(admin.ModelAdmin):
-    list_display = ("title", "market", "brand", "price", "first_seen_at", "listed_at")
+    list_display = ("title", "market", "brand", "price_display", "first_seen_at", "listed_at")
     list_filter = ("market",)
     search_fields = ("title", "brand", "external_id")
     date_hierarchy = "first_seen_at"
-    readonly_fields = ("first_seen_at",)
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        # What the marketplace showed; alerts already sent quote it.
+        return False
+
+    @admin.display(description="price", ordering="price")
+    def price_display(self, listing: Listing) -> str:
+        return format_price(listing.price)
 
 
 @admin.register(SourceState)
@@ -26,8 +44,13 @@ class SourceStateAdmin(admin.ModelAdmin):
         "last_success_at",
         "last_error",
     )
+    list_filter = ("source",)
     readonly_fields = ("source", "consecutive_failures", "last_success_at", "last_error")
     actions = ["resume_now"]
+
+    def has_add_permission(self, request) -> bool:
+        # The scanner creates a source's row the first time it scans it.
+        return False
 
     @admin.display(boolean=True, description="paused")
     def paused(self, state: SourceState) -> bool:
@@ -35,8 +58,13 @@ class SourceStateAdmin(admin.ModelAdmin):
 
     @admin.action(description="Resume the selected sources now")
     def resume_now(self, request, queryset) -> None:
-        count = queryset.update(paused_until=None, consecutive_failures=0)
-        self.message_user(request, f"Resumed {count} source(s).", messages.SUCCESS)
+        sources = sorted(queryset.values_list("source", flat=True))
+        breaker.resume(sources)
+        self.message_user(
+            request,
+            f"Resumed {', '.join(sources)}: scanned again from the next scheduled cycle.",
+            messages.SUCCESS,
+        )
 
 
 @admin.register(Scan)

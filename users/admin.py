@@ -1,17 +1,53 @@
-"""Moderation of accounts: find users by Discord id, ban and unban them."""
+"""Moderation of accounts: find users by Discord id, ban and unban them, mute them."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.contrib.auth.forms import UserChangeForm as BaseUserChangeForm
+from django.core.exceptions import ValidationError
 from django.db.models import Count
 
+from lib.errors import FieldError
 from users.models import User
-from users.services import ban_user, unban_user
+from users.services import LONGEST_MUTE, ban_user, check_mute_until, mute_alerts, unban_user
+
+
+class UserChangeForm(BaseUserChangeForm):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if "muted_until" in self.fields:
+            self.fields["muted_until"].help_text = (
+                "No alerts are sent (they are skipped) until then; "
+                f"at most {LONGEST_MUTE.days} days ahead (UTC). Empty: not muted."
+            )
+
+    def clean_muted_until(self):
+        # The service's rule and message, shown beside the field; the mute itself is
+        # written in save_model through mute_alerts.
+        until = self.cleaned_data.get("muted_until")
+        if "muted_until" in self.changed_data and self.instance.pk is not None:
+            try:
+                check_mute_until(until, "muted_until")
+            except FieldError as error:
+                raise ValidationError(error.message) from None
+        return until
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if "muted_until" in self.changed_data and cleaned.get("is_banned"):
+            self.add_error(
+                "muted_until",
+                "A banned user's alerts are all skipped already; unban them to set a mute.",
+            )
+        return cleaned
 
 
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
+    form = UserChangeForm
     list_display = (
         "username",
         "discord_id",
@@ -72,17 +108,24 @@ class UserAdmin(BaseUserAdmin):
         return user.filter_count
 
     def save_model(self, request, obj: User, form, change: bool) -> None:
-        # Ticking "banned" goes through the same service as the actions: the form
-        # saves everything else, then the service makes the ban and its effects.
+        # Ticking "banned" and setting a mute go through the same services as the
+        # bot and the actions: the form saves everything else, then the services
+        # make the ban or the mute with their rules and effects.
         ban_changed = change and "is_banned" in form.changed_data
         wants_ban = obj.is_banned
         if ban_changed:
             obj.is_banned = not wants_ban
+        mute_changed = change and "muted_until" in form.changed_data
+        wants_mute = obj.muted_until
+        if mute_changed:
+            obj.muted_until = form.initial.get("muted_until")
         super().save_model(request, obj, form, change)
+        if ban_changed and not wants_ban:
+            unban_user(obj)
+        if mute_changed:
+            mute_alerts(obj, wants_mute)
         if ban_changed and wants_ban:
             ban_user(obj, obj.ban_reason)
-        elif ban_changed:
-            unban_user(obj)
 
     @admin.action(description="Ban selected users (stops all their alerts)")
     def ban_selected(self, request, queryset) -> None:
