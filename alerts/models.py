@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 
@@ -14,6 +15,21 @@ class AlertQuerySet(models.QuerySet):
         return self.filter(status=Alert.Status.PENDING, next_attempt_at__lte=now).filter(
             models.Q(lease_expires_at__isnull=True) | models.Q(lease_expires_at__lte=now)
         )
+
+    def per_day(self, user, since) -> dict:
+        """The user's alerts per calendar day (UTC) from `since`: {date: count}."""
+        return dict(
+            self.filter(user=user, created_at__gte=since)
+            .annotate(day=TruncDate("created_at"))
+            .values("day")
+            .order_by("day")
+            .annotate(n=models.Count("id"))
+            .values_list("day", "n")
+        )
+
+    def latest_of(self, user, count: int) -> list[Alert]:
+        """The user's newest alerts with their listings, for the dashboard."""
+        return list(self.filter(user=user).select_related("listing").order_by("-id")[:count])
 
     def count_by_filter(self, user) -> dict[int, int]:
         """How many alerts each of the user's filters brought (an alert counts for each match)."""

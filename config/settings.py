@@ -102,7 +102,13 @@ INSTALLED_APPS = [
     "bot",
     "allauth",
     "allauth.account",
+    # "Sign in with Discord" (users/discord_signin/ points allauth's provider at DISCORD_API_BASE).
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.discord",
     "rest_framework",
+    # The REST API's OpenAPI schema and docs; the sidecar serves Swagger UI without a CDN.
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_q",
 ]
 
@@ -174,6 +180,8 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 SITE_ID = 1
 LOGIN_REDIRECT_URL = "/"
+# The pages send visitors who are not signed in to "Sign in with Discord".
+LOGIN_URL = "/accounts/discord/login/"
 # Password sign-up is closed (users/adapters.py): accounts come from Discord, staff use /admin/.
 ACCOUNT_ADAPTER = "users.adapters.AccountAdapter"
 # Mail (allauth's password resets): printed on the console unless a backend is set.
@@ -185,6 +193,8 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
+# The pages' stylesheet and the filter preview's script (static/ at the project root).
+STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -219,6 +229,58 @@ DISCORD_MAX_IN_FLIGHT = envint("DISCORD_MAX_IN_FLIGHT", 10)
 DISCORD_REQUEST_TIMEOUT = envfloat("DISCORD_REQUEST_TIMEOUT", 15.0)
 # Refused requests (401/403/429) a sender allows itself per 10 minutes; Discord bans at 10,000.
 DISCORD_INVALID_REQUESTS_LIMIT = envint("DISCORD_INVALID_REQUESTS_LIMIT", 1000)
+
+# "Sign in with Discord", the only sign-in for users (staff also have /admin/'s own login).
+# The OAuth2 app is these settings, not a SocialApp row; its URLs follow DISCORD_API_BASE.
+DISCORD_CLIENT_ID = envstr("DISCORD_CLIENT_ID") or DISCORD_APPLICATION_ID
+DISCORD_CLIENT_SECRET = envstr("DISCORD_CLIENT_SECRET")
+SOCIALACCOUNT_PROVIDERS = {
+    "discord": {
+        "APPS": [{"client_id": DISCORD_CLIENT_ID, "secret": DISCORD_CLIENT_SECRET}],
+        "SCOPE": ["identify"],
+        "provider_class": "users.discord_signin.provider.DiscordProvider",
+    }
+}
+SOCIALACCOUNT_ADAPTER = "users.adapters.SocialAccountAdapter"
+SOCIALACCOUNT_ONLY = True  # no password login or signup pages for users
+ACCOUNT_EMAIL_VERIFICATION = "none"
+SOCIALACCOUNT_EMAIL_REQUIRED = False
+SOCIALACCOUNT_AUTO_SIGNUP = True
+# Starting a sign-in is limited per IP, counted in the default cache (Redis, when set, is
+# shared by every web process); each start allows one token exchange.
+ACCOUNT_RATE_LIMITS = {"login": "30/m/ip"}
+
+# The REST API under /api/v1/ (config/api_urls.py): JSON only, the browser's session (with
+# CSRF) or a personal token (`Authorization: Bearer …`), service errors as
+# {"field": ["message"]} (config/api.py), per-user throttling at API_THROTTLE_RATE.
+API_THROTTLE_RATE = envstr("API_THROTTLE_RATE", "120/min")  # requests per user; keep >= 60/min
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        # First, so a request without credentials gets 401 with `WWW-Authenticate: Bearer`.
+        "users.tokens.BearerTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PAGINATION_CLASS": "config.api.Pagination",
+    "DEFAULT_THROTTLE_CLASSES": ["config.api.PerUserThrottle"],
+    "EXCEPTION_HANDLER": "config.api.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Market alerts API",
+    "DESCRIPTION": "Your filters, alerts and account. Authenticate with a personal token from "
+    "POST /api/v1/tokens/ sent as `Authorization: Bearer <token>`.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
 
 # The outbox sender.
 ALERTS_BATCH_SIZE = envint("ALERTS_BATCH_SIZE", 100)

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from filters.brands import BrandTable
 from filters.models import Filter
 from filters.rules import FilterRule, filter_matches
+from filters.validation import clean_filter_fields
 from scraping.models import Listing
 
 RECENT_LISTINGS = 2000
+# What a preview of unsaved input looks at: the fields that decide matching.
+MATCHING_FIELDS = ("brands", "keywords", "exclude", "price_min", "price_max", "markets")
 
 
-def recent_matches(found: Filter, limit: int = 5) -> list[Listing]:
-    """The newest listings among the last RECENT_LISTINGS that the filter matches."""
-    rule, brands = FilterRule.of(found), BrandTable.load()
+def _matches(rule: FilterRule, brands: BrandTable, limit: int) -> list[Listing]:
     matches = []
     for listing in Listing.objects.order_by("-id")[:RECENT_LISTINGS].iterator(chunk_size=500):
         if filter_matches(rule, listing, brands):
@@ -20,3 +24,26 @@ def recent_matches(found: Filter, limit: int = 5) -> list[Listing]:
             if len(matches) >= limit:
                 break
     return matches
+
+
+def recent_matches(found: Filter, limit: int = 5) -> list[Listing]:
+    """The newest listings among the last RECENT_LISTINGS that the filter matches."""
+    return _matches(FilterRule.of(found), BrandTable.load(), limit)
+
+
+def preview_matches(data: Mapping[str, Any], limit: int = 5) -> list[Listing]:
+    """The same for input that is not saved (a form being typed): cleaned as the services
+    clean it, so the preview matches what saving would store. Raises ValidationFailed
+    with the services' messages; fields that do not decide matching are ignored."""
+    brands = BrandTable.load()
+    wanted = {key: value for key, value in data.items() if key in MATCHING_FIELDS}
+    values = clean_filter_fields(wanted, brands)
+    rule = FilterRule(
+        brands=tuple(values.get("brands", ())),
+        keywords=tuple(values.get("keywords", ())),
+        exclude=tuple(values.get("exclude", ())),
+        price_min=values.get("price_min"),
+        price_max=values.get("price_max"),
+        markets=tuple(values.get("markets", ())),
+    )
+    return _matches(rule, brands, limit)

@@ -108,9 +108,16 @@ def _clean_new_filter(
     return values
 
 
-def create_filter(owner: User, data: Mapping[str, Any], brands: BrandTable | None = None) -> Filter:
+def create_filter(
+    owner: User,
+    data: Mapping[str, Any],
+    brands: BrandTable | None = None,
+    *,
+    text_lists: bool = True,
+) -> Filter:
+    """`text_lists=False` for JSON doors (the API): a list given as text is refused."""
     _check_not_banned(owner)
-    values = _clean_new_filter(data, brands or BrandTable.load())
+    values = _clean_new_filter(data, brands or BrandTable.load(), text_lists=text_lists)
     try:
         with transaction.atomic():
             owner = lock_owner(owner)
@@ -144,11 +151,13 @@ def _save_changes(existing: Filter, changed: list[str]) -> Filter:
     return existing
 
 
-def update_filter(actor: User, filter_id: int, data: Mapping[str, Any]) -> Filter:
-    """Change only the fields given in `data`."""
+def update_filter(
+    actor: User, filter_id: int, data: Mapping[str, Any], *, text_lists: bool = True
+) -> Filter:
+    """Change only the fields given in `data` (`text_lists` as for create_filter)."""
     _check_not_banned(actor)
     existing = access_filter(actor, filter_id)
-    values = clean_filter_fields(data, BrandTable.load())
+    values = clean_filter_fields(data, BrandTable.load(), text_lists=text_lists)
     merged = {key: values.get(key, getattr(existing, key)) for key in FIELDS}
     check_whole_filter(merged)
     if "name" in values:

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install the Debian packages the project needs and a fresh machine lacks (PostgreSQL, Redis,
-# make, Python's venv). Called by `make test` and `make run`; does nothing when all are present.
+# Chromium and CJK fonts for the browser test, Python's venv). Called by `make test` and `make run`; does nothing when all are present.
 # Needs root (or sudo) only when something is missing.
 set -euo pipefail
 
@@ -8,6 +8,9 @@ missing=()
 if [[ ${1:-} == test ]]; then
   ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
   command -v redis-server >/dev/null || missing+=(redis-server)
+  [[ -x /usr/bin/chromium ]] || missing+=(chromium)
+  # Japanese titles in the browser test's screenshots, not boxes.
+  [[ -d /usr/share/fonts/opentype/noto ]] || missing+=(fonts-noto-cjk)
 fi
 python3 -c 'import venv, ensurepip' 2>/dev/null || missing+=(python3-venv)
 ((${#missing[@]})) || exit 0

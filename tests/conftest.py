@@ -115,3 +115,27 @@ def redis_url(tmp_path_factory):
     yield url
     server.terminate()
     server.wait(timeout=10)
+
+
+@pytest.fixture
+def discord_oauth(settings):
+    """The Discord emulator, with "Sign in with Discord" pointed at it as settings would."""
+    from tests.emulators.discord import DiscordEmulator, EmulatorConfig, RunningEmulator
+
+    emulator = DiscordEmulator(EmulatorConfig())
+    with RunningEmulator(emulator) as running:
+        emulator.base_url = running.base_url
+        settings.DISCORD_API_BASE = running.base_url
+        settings.SOCIALACCOUNT_PROVIDERS = {
+            **settings.SOCIALACCOUNT_PROVIDERS,
+            "discord": {
+                **settings.SOCIALACCOUNT_PROVIDERS["discord"],
+                "APPS": [
+                    {
+                        "client_id": emulator.config.client_id,
+                        "secret": emulator.config.client_secret,
+                    }
+                ],
+            },
+        }
+        yield emulator

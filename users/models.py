@@ -80,3 +80,33 @@ class User(AbstractUser):
         if self.destination_kind == self.Destination.CHANNEL:
             return f"channel {self.destination_channel_id} in server {self.destination_guild_id}"
         return "direct message"
+
+
+class ApiTokenQuerySet(models.QuerySet):
+    def owned_by(self, user) -> ApiTokenQuerySet:
+        return self.filter(user=user)
+
+
+class ApiToken(models.Model):
+    """A personal API token (`Authorization: Bearer <token>`), kept only as its SHA-256.
+
+    The secret itself is shown once, when it is made (users.services.create_token); a
+    leaked database gives nobody a usable token.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    name = models.CharField(max_length=64)
+    key_hash = models.CharField("SHA-256 of the token", max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ApiTokenQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "API token"
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.user})"

@@ -7,16 +7,18 @@ the user's writes and work whoever the user is.
 
 from __future__ import annotations
 
+import hashlib
 import re
+import secrets
 from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
 
 from filters.matching import bump_index_version
-from lib.errors import Banned, FieldError
+from lib.errors import Banned, FieldError, NotFound, QuotaExceeded
 from lib.text import refused_character, strip_invisible
-from users.models import User
+from users.models import ApiToken, User
 
 # Each Discord id as people read it, and what to say when it is missing.
 SNOWFLAKE_LABELS = {
@@ -156,10 +158,12 @@ def check_mute_until(until: datetime | None, field: str = "duration") -> None:
         raise FieldError(field, f"The longest mute is {LONGEST_MUTE.days} days.")
 
 
-def mute_alerts(user: User, until: datetime | None) -> User:
-    """Skip the user's alerts until `until` (None: unmute), for at most LONGEST_MUTE."""
+def mute_alerts(user: User, until: datetime | None, field: str = "duration") -> User:
+    """Skip the user's alerts until `until` (None: unmute), for at most LONGEST_MUTE.
+
+    `field` names the input in errors: the bot's `duration`, the API's `muted_until`."""
     check_not_banned(user, "your alerts can't be muted or unmuted")
-    check_mute_until(until)
+    check_mute_until(until, field)
     user.muted_until = until
     user.save(update_fields=["muted_until"])
     return user
@@ -225,3 +229,71 @@ def mark_channel_broken(channel_id: str, reason: str) -> None:
 def clear_delivery_notice(user_id: int, notice: str) -> None:
     """The note was delivered; a newer one set meanwhile stays."""
     User.objects.filter(pk=user_id, delivery_notice=notice).update(delivery_notice="")
+
+
+# -- personal API tokens -----------------------------------------------------------------
+
+TOKEN_PREFIX = "mat_"  # "market alerts token": recognisable in a leaked config or a log
+MAX_TOKENS = 20
+# last_used_at is written at most this often per token, not on every request.
+TOKEN_USE_RESOLUTION = timedelta(minutes=1)
+
+
+def hash_token(secret: str) -> str:
+    """What is stored of a token: its SHA-256 (a token is 256 random bits, so no salt)."""
+    return hashlib.sha256(secret.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def clean_token_name(value: object) -> str:
+    if not isinstance(value, str) or not " ".join(value.split()):
+        raise FieldError("name", "Give the token a name, such as “laptop script”.")
+    if why := refused_character(value):
+        raise FieldError("name", f"The name contains {why}; remove it.")
+    name = " ".join(strip_invisible(value).split())
+    if not name:
+        raise FieldError("name", "The name is made only of invisible characters.")
+    if len(name) > 64:
+        raise FieldError("name", f"The name is {len(name)} characters long; keep it to 64.")
+    return name
+
+
+def create_token(user: User, name: object) -> tuple[ApiToken, str]:
+    """A new token for the user and its secret, which is not stored and can't be shown again."""
+    check_not_banned(user, "you can't create API tokens")
+    name = clean_token_name(name)
+    with transaction.atomic():
+        # The user's row is locked so two requests can't both take the last free place.
+        User.objects.select_for_update().filter(pk=user.pk).first()
+        if ApiToken.objects.owned_by(user).count() >= MAX_TOKENS:
+            raise QuotaExceeded(
+                f"You have {MAX_TOKENS} API tokens, the most allowed; revoke one first."
+            )
+        secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+        token = ApiToken.objects.create(user=user, name=name, key_hash=hash_token(secret))
+    return token, secret
+
+
+def list_tokens(user: User) -> list[ApiToken]:
+    return list(ApiToken.objects.owned_by(user))
+
+
+def revoke_token(user: User, token_id: object) -> None:
+    """Delete one of the user's tokens; requests carrying it fail from now on."""
+    text = str(token_id)
+    token = None
+    if _ASCII_DIGITS.fullmatch(text) and len(text) < 19:  # a valid primary key, no overflow
+        token = ApiToken.objects.owned_by(user).filter(pk=int(text)).first()
+    if token is None:
+        raise NotFound("No API token of yours has that id.")
+    token.delete()
+
+
+def use_token(secret: str) -> User | None:
+    """The active user a token belongs to (noting when it was used), or None."""
+    token = ApiToken.objects.select_related("user").filter(key_hash=hash_token(secret)).first()
+    if token is None or not token.user.is_active:
+        return None
+    now = timezone.now()
+    if token.last_used_at is None or now - token.last_used_at >= TOKEN_USE_RESOLUTION:
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    return token.user

@@ -13,7 +13,11 @@ shared/discord-platform.md lists:
   their nonces, which Discord does not return on messages read back (!);
 - error codes 10003 (unknown channel), 50013 (missing permissions), 50007 and
   50278 (DMs closed, no shared server), 40003 (opening DMs too fast);
-- a configurable latency per request.
+- a configurable latency per request;
+- the OAuth2 authorization-code flow of "Sign in with Discord": `oauth2/authorize`
+  sends the browser straight back with a code for the user set by `sign_in_as`,
+  `oauth2/token` checks the client id, secret, code and redirect URI, and
+  `users/@me` answers for the Bearer token it gave (and for the bot's token).
 It records every message, counts responses by status and 429 scope and DM
 opens by recipient, so tests
 assert what Discord would have shown and how politely it was asked.
@@ -29,11 +33,13 @@ import itertools
 import json
 import random
 import re
+import secrets
 import threading
 import time
 from collections import Counter, deque
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlencode
 
 from aiohttp import web
 
@@ -79,6 +85,9 @@ class EmulatorConfig:
     failing_message_posts: int = 0
     # How long a nonce is remembered for `enforce_nonce` ("a few minutes" at Discord).
     nonce_window: float = NONCE_WINDOW
+    # The OAuth2 application "Sign in with Discord" uses (its client id is the application id).
+    client_id: str = APPLICATION_ID
+    client_secret: str = "test-client-secret"
 
 
 class SlidingWindow:
@@ -122,6 +131,8 @@ def json_response(
 
 
 class DiscordEmulator:
+    OAUTH_PATHS = ("/oauth2/authorize", "/oauth2/token")
+
     def __init__(self, config: EmulatorConfig | None = None) -> None:
         self.config = config or EmulatorConfig()
         self.channels: dict[str, Channel] = {}
@@ -145,6 +156,12 @@ class DiscordEmulator:
         # A message refused with 429 must not come back (same nonce) before its retry_after.
         self._not_before: dict[str, float] = {}
         self.early_retries = 0
+        # OAuth2: the user who approves the next authorization, codes not yet exchanged
+        # (code -> (user, redirect_uri)), and access tokens (token -> user).
+        self.oauth_user: dict[str, Any] | None = None
+        self.oauth_codes: dict[str, tuple[dict[str, Any], str]] = {}
+        self.oauth_tokens: dict[str, dict[str, Any]] = {}
+        self.oauth_scopes: list[str] = []  # the scope of each authorization asked for
 
     # -- setup helpers for tests ------------------------------------------------
     def add_channel(self, channel_id: str, guild_id: str = "1", can_send: bool = True) -> None:
@@ -156,6 +173,23 @@ class DiscordEmulator:
         self.channels[channel_id] = Channel(channel_id, recipient_id=user_id)
         self.dm_of_user[user_id] = channel_id
         return channel_id
+
+    def sign_in_as(
+        self, user_id: str, username: str = "alice", global_name: str | None = None
+    ) -> None:
+        """The Discord user who approves the next "Sign in with Discord"; None: they cancel."""
+        self.oauth_user = {
+            "id": str(user_id),
+            "username": username,
+            "discriminator": "0",
+            "global_name": global_name,
+            "avatar": None,
+            "mfa_enabled": False,
+            "locale": "en-US",
+            "flags": 0,
+            "premium_type": 0,
+            "public_flags": 0,
+        }
 
     def messages_in(self, channel_id: str) -> list[dict[str, Any]]:
         return [m for m in self.messages if m["channel_id"] == channel_id]
@@ -175,6 +209,8 @@ class DiscordEmulator:
         app = web.Application(middlewares=[self._middleware])
         app.router.add_get("/api/v10/users/@me", self._me)
         app.router.add_get("/api/v10/oauth2/applications/@me", self._application)
+        app.router.add_get("/api/v10/oauth2/authorize", self._authorize)
+        app.router.add_post("/api/v10/oauth2/token", self._token)
         app.router.add_put("/api/v10/applications/{app_id}/commands", self._put_commands)
         app.router.add_put(
             "/api/v10/applications/{app_id}/guilds/{guild_id}/commands", self._put_commands
@@ -221,7 +257,13 @@ class DiscordEmulator:
             nonce = (await request.json()).get("nonce")
             if nonce is not None and time.monotonic() < self._not_before.get(str(nonce), 0.0):
                 self.early_retries += 1
-        if request.headers.get("Authorization") != f"Bot {self.config.token}":
+        authorization = request.headers.get("Authorization", "")
+        bearer = authorization.startswith("Bearer ") and request.path.endswith("/users/@me")
+        if request.path.endswith(self.OAUTH_PATHS) or bearer:
+            # The OAuth2 flow: the browser and our server speak for a user, not the bot, so
+            # the bot token's global limit does not apply (the handlers check who asks).
+            response = await handler(request)
+        elif authorization != f"Bot {self.config.token}":
             response = self._error(401, 0, "401: Unauthorized")
         else:
             now = time.monotonic()
@@ -245,6 +287,12 @@ class DiscordEmulator:
         return response
 
     async def _me(self, request: web.Request) -> web.Response:
+        authorization = request.headers.get("Authorization", "")
+        if authorization.startswith("Bearer "):
+            user = self.oauth_tokens.get(authorization.removeprefix("Bearer "))
+            if user is None:
+                return self._error(401, 0, "401: Unauthorized")
+            return json_response(user)
         return json_response(
             {
                 "id": APPLICATION_ID,
@@ -273,6 +321,61 @@ class DiscordEmulator:
                 "verify_key": "0" * 64,
                 "team": None,
                 "flags": 0,
+            }
+        )
+
+    async def _authorize(self, request: web.Request) -> web.Response:
+        """The consent screen, approved at once by `oauth_user` (or cancelled without one)."""
+        query = request.query
+        redirect_uri = query.get("redirect_uri", "")
+        if query.get("client_id") != self.config.client_id:
+            return self._error(400, 0, "Unknown Application")
+        if query.get("response_type") != "code" or not redirect_uri:
+            return self._error(400, 0, "Invalid OAuth2 request")
+        scopes = query.get("scope", "").split()
+        self.oauth_scopes.append(" ".join(scopes))
+        if "identify" not in scopes:
+            return self._error(400, 0, "Invalid scope")
+        back = {"state": query["state"]} if "state" in query else {}
+        if self.oauth_user is None:
+            back = {"error": "access_denied", "error_description": "cancelled", **back}
+        else:
+            code = secrets.token_urlsafe(16)
+            self.oauth_codes[code] = (dict(self.oauth_user), redirect_uri)
+            back = {"code": code, **back}
+        separator = "&" if "?" in redirect_uri else "?"
+        return web.Response(
+            status=302, headers={"Location": f"{redirect_uri}{separator}{urlencode(back)}"}
+        )
+
+    async def _token(self, request: web.Request) -> web.Response:
+        """Exchange a code for an access token, as Discord checks it (RFC 6749 errors)."""
+        form = await request.post()
+        if (
+            form.get("client_id") != self.config.client_id
+            or form.get("client_secret") != self.config.client_secret
+        ):
+            return json_response({"error": "invalid_client"}, status=401)
+        if form.get("grant_type") != "authorization_code":
+            return json_response({"error": "unsupported_grant_type"}, status=400)
+        # A code is good once, and only with the redirect URI it was given for.
+        code = str(form.get("code", ""))
+        granted = self.oauth_codes.get(code)
+        if granted is None or granted[1] != form.get("redirect_uri"):
+            return json_response(
+                {"error": "invalid_grant", "error_description": 'Invalid "code" in request.'},
+                status=400,
+            )
+        del self.oauth_codes[code]
+        token = secrets.token_urlsafe(24)
+        self.oauth_tokens[token] = granted[0]
+        return json_response(
+            {
+                "token_type": "Bearer",
+                "access_token": token,
+                "expires_in": 604800,
+                "refresh_token": secrets.token_urlsafe(24),
+                "scope": "identify",
             }
         )
 
@@ -489,10 +592,19 @@ def main() -> None:
     parser.add_argument(
         "--channel", action="append", default=[], help="a guild channel id to create"
     )
+    parser.add_argument("--client-secret", default=EmulatorConfig.client_secret)
+    parser.add_argument(
+        "--sign-in-as",
+        metavar="ID:NAME",
+        help='the Discord user who approves every "Sign in with Discord"',
+    )
     args = parser.parse_args()
-    emulator = DiscordEmulator(EmulatorConfig(token=args.token))
+    emulator = DiscordEmulator(EmulatorConfig(token=args.token, client_secret=args.client_secret))
     for channel_id in args.channel:
         emulator.add_channel(channel_id)
+    if args.sign_in_as:
+        user_id, _, name = args.sign_in_as.partition(":")
+        emulator.sign_in_as(user_id, name or "alice")
     print(f"Discord API emulator on http://127.0.0.1:{args.port}/api/v10 (token {args.token!r})")
     web.run_app(emulator.app(), host="127.0.0.1", port=args.port, print=None)
 

@@ -1,0 +1,73 @@
+"""`/api/v1/alerts/`: the user's alert history, pending alerts included, newest first."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, serializers, viewsets
+from rest_framework.exceptions import ValidationError
+
+from alerts.models import Alert
+from filters.models import Filter
+from scraping.api import MARKET_PARAMETER, ListingSerializer, market_param
+
+
+class AlertSerializer(serializers.ModelSerializer):
+    listing = ListingSerializer(read_only=True)
+    filters = serializers.SerializerMethodField(
+        help_text="Names of your filters that matched (deleted ones are left out); "
+        "empty for a test alert."
+    )
+
+    class Meta:
+        model = Alert
+        fields = ["id", "listing", "filters", "status", "created_at", "sent_at"]
+        read_only_fields = fields
+
+    def get_filters(self, alert: Alert) -> list[str]:
+        names = self.context.get("filter_names", {})
+        return [names[i] for i in alert.filter_ids if i in names]
+
+
+@extend_schema(
+    parameters=[
+        OpenApiParameter(
+            "status", str, enum=list(Alert.Status.values), description="Only alerts in this state."
+        ),
+        MARKET_PARAMETER,
+    ]
+)
+class AlertViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """Your alerts, newest first: the listing, the filters that matched, status, sent time."""
+
+    serializer_class = AlertSerializer
+
+    def get_queryset(self):
+        alerts = (
+            Alert.objects.filter(user=self.request.user)
+            .select_related("listing")
+            .order_by("-created_at", "-id")
+        )
+        wanted = self.request.query_params.get("status")
+        if wanted:
+            if wanted not in Alert.Status.values:
+                choices = ", ".join(Alert.Status.values)
+                raise ValidationError(
+                    {"status": [f"{wanted!r} is not an alert status; choose from {choices}."]}
+                )
+            alerts = alerts.filter(status=wanted)
+        if market := market_param(self.request.query_params.get("market")):
+            alerts = alerts.filter(listing__market=market)
+        return alerts
+
+    def get_serializer(self, *args, **kwargs):
+        # One query for the names of every filter on the page, not one per alert.
+        names: dict[int, str] = {}
+        if args:  # not when the schema generator asks for the serializer alone
+            ids = {i for alert in args[0] for i in alert.filter_ids}
+            names = dict(
+                Filter.objects.owned_by(self.request.user)
+                .filter(pk__in=ids)
+                .values_list("id", "name")
+            )
+        kwargs["context"] = {**self.get_serializer_context(), "filter_names": names}
+        return self.serializer_class(*args, **kwargs)

@@ -1,0 +1,27 @@
+"""The REST API's routes, under /api/v1/ (config/urls.py), with its OpenAPI schema and docs."""
+
+from __future__ import annotations
+
+from django.urls import path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from rest_framework.routers import SimpleRouter
+
+from alerts.api import AlertViewSet
+from filters.api import FilterViewSet
+from scraping.api import ListingViewSet
+from users.api import MeView, TokenViewSet
+
+router = SimpleRouter()
+router.register("filters", FilterViewSet, basename="api-filter")
+router.register("alerts", AlertViewSet, basename="api-alert")
+router.register("listings", ListingViewSet, basename="api-listing")
+router.register("tokens", TokenViewSet, basename="api-token")
+
+urlpatterns = [
+    path("me/", MeView.as_view(), name="api-me"),
+    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    # The split view serves its start-up script as a file of its own: no inline script for
+    # the Content-Security-Policy to allow, and Swagger UI itself comes from the sidecar.
+    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+    *router.urls,
+]

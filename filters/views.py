@@ -1,0 +1,160 @@
+"""The filter pages: create, edit, delete, pause, resume and the live preview.
+
+Thin doors: each view reads the form, calls one function of filters/services.py
+and shows its result or its messages. Somebody else's filter is a 404, like a
+missing one (access_filter raises NotFound for both).
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from filters.forms import FilterForm
+from filters.models import Filter
+from filters.preview import preview_matches, recent_matches
+from filters.services import (
+    access_filter,
+    create_filter,
+    delete_filter,
+    set_filter_active,
+    update_filter,
+)
+from lib.errors import NotFound, ServiceError, ValidationFailed
+from lib.formatting import format_price, market_label
+from scraping.models import Listing
+
+PREVIEW_SIZE = 10  # listings beside the form
+
+
+def _own(request: HttpRequest, filter_id: int) -> Filter:
+    try:
+        return access_filter(request.user, filter_id)
+    except NotFound as error:
+        raise Http404(error.message) from None
+
+
+def _shown(listings: list[Listing]) -> list[Listing]:
+    """The listings with their price and market as people read them, for the templates."""
+    for listing in listings:
+        listing.price_text = format_price(listing.price)
+        listing.market_text = market_label(listing.market)
+    return listings
+
+
+def _preview(form: FilterForm) -> tuple[list[Listing], list[str]]:
+    """What the form's input would match, or the messages saying why it can't be previewed."""
+    if not form.is_valid():
+        return [], []
+    try:
+        return _shown(preview_matches(form.service_data(), PREVIEW_SIZE)), []
+    except ValidationFailed as failed:
+        return [], [error.message for error in failed.errors]
+
+
+def _form_page(
+    request: HttpRequest, form: FilterForm, found: Filter | None, matches: list[Listing]
+) -> HttpResponse:
+    return render(
+        request,
+        "web/filter_form.html",
+        {"form": form, "filter": found, "matches": matches, "preview_errors": []},
+        status=400 if form.errors else 200,
+    )
+
+
+def _save(request: HttpRequest, found: Filter | None) -> HttpResponse:
+    form = FilterForm(request.POST)
+    if request.POST.get("action") == "preview":
+        # The preview button: the way to a preview with JavaScript off. Nothing is saved.
+        matches, problems = _preview(form)
+        context = {"form": form, "filter": found, "matches": matches, "preview_errors": problems}
+        return render(request, "web/filter_form.html", context)
+    if form.is_valid():
+        try:
+            if found is None:
+                saved = create_filter(request.user, form.service_data())
+                messages.success(request, f"Created “{saved.name}”.")
+            else:
+                saved = update_filter(request.user, found.pk, form.service_data())
+                messages.success(request, f"Updated “{saved.name}”.")
+            return redirect("dashboard")
+        except NotFound as error:
+            raise Http404(error.message) from None
+        except ServiceError as error:
+            form.add_service_error(error)
+    return _form_page(request, form, found, [])
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def filter_new(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        return _save(request, None)
+    return _form_page(request, FilterForm(), None, [])
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def filter_edit(request: HttpRequest, filter_id: int) -> HttpResponse:
+    found = _own(request, filter_id)
+    if request.method == "POST":
+        return _save(request, found)
+    return _form_page(
+        request, FilterForm.of(found), found, _shown(recent_matches(found, PREVIEW_SIZE))
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def filter_delete(request: HttpRequest, filter_id: int) -> HttpResponse:
+    found = _own(request, filter_id)
+    if request.method == "GET":
+        return render(request, "web/filter_delete.html", {"filter": found})
+    try:
+        delete_filter(request.user, found.pk)
+    except NotFound as error:
+        raise Http404(error.message) from None
+    except ServiceError as error:
+        messages.error(request, error.message)
+        return redirect("dashboard")
+    messages.success(request, f"Deleted “{found.name}”.")
+    return redirect("dashboard")
+
+
+def _set_active(request: HttpRequest, filter_id: int, active: bool) -> HttpResponse:
+    found = _own(request, filter_id)
+    try:
+        set_filter_active(request.user, found.pk, active)
+    except NotFound as error:
+        raise Http404(error.message) from None
+    except ServiceError as error:
+        messages.error(request, error.message)
+        return redirect("dashboard")
+    # The bot's words for the same action.
+    state = "resumed: its alerts come again" if active else "paused: no alerts until you resume it"
+    messages.success(request, f"“{found.name}” is {state}.")
+    return redirect("dashboard")
+
+
+@login_required
+@require_POST
+def filter_pause(request: HttpRequest, filter_id: int) -> HttpResponse:
+    return _set_active(request, filter_id, False)
+
+
+@login_required
+@require_POST
+def filter_resume(request: HttpRequest, filter_id: int) -> HttpResponse:
+    return _set_active(request, filter_id, True)
+
+
+@login_required
+@require_POST
+def filter_preview(request: HttpRequest) -> HttpResponse:
+    """The preview fragment for the form's unsaved input (fetched by static/js/preview.js)."""
+    matches, problems = _preview(FilterForm(request.POST))
+    return render(request, "web/_preview.html", {"matches": matches, "preview_errors": problems})

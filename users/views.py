@@ -1,0 +1,185 @@
+"""The home page (landing or dashboard), the settings page (destination, mute, digest) and
+the account page.
+
+Thin doors over users/services.py and alerts/services.py, answering with the
+bot's words for the same actions.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+
+from allauth.socialaccount.models import SocialAccount
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods
+
+from alerts.models import Alert
+from alerts.outbox import attach_filter_names
+from alerts.services import DeliveryStatus, delivery_status
+from filters.models import Filter
+from lib.charts import bar_chart
+from lib.durations import parse_duration
+from lib.errors import FieldError, ServiceError
+from lib.formatting import format_price, market_label, markets_label, price_range
+from users.models import User
+from users.services import mute_alerts, set_destination, set_digest
+
+CHART_DAYS = 30
+RECENT_DAYS = 7
+LATEST_ALERTS = 5
+DIGEST_TEXTS = {
+    "instant": "Alerts come one by one, as soon as listings appear.",
+    "hourly": "Alerts come collected, once an hour.",
+    "daily": "Alerts come collected, once a day.",
+}
+
+
+def delivery_health(user: User, status: DeliveryStatus) -> tuple[bool, str]:
+    """(all well?, one plain sentence) about delivery, from the bot's `/alerts status`."""
+    if user.is_banned:
+        return False, "Your account is suspended, so no alerts are sent. Contact the moderators."
+    if user.dm_unreachable_reason:
+        return False, (
+            "Your DMs are closed — open them (allow direct messages from members of a server "
+            "we share) or choose a channel with /alerts channel in Discord."
+        )
+    if user.channel_broken_reason:
+        return False, (
+            "Your channel can't be used, so your alerts come by DM — choose it again with "
+            "/alerts channel once it is fixed."
+        )
+    if status.problem:
+        return False, status.problem
+    if status.muted_until:
+        return True, "Your alerts are muted, so they are skipped until the mute ends."
+    if status.last_sent_at:
+        return True, f"Delivery is working: your alerts go to your {status.destination}."
+    return (
+        True,
+        f"Nothing has been delivered yet; your alerts will go to your {status.destination}.",
+    )
+
+
+def _chart(user: User) -> tuple[str, int]:
+    """Alerts per day over the last CHART_DAYS days, today included, as an SVG bar chart."""
+    today = timezone.localdate()
+    first = today - timedelta(days=CHART_DAYS - 1)
+    start = timezone.make_aware(datetime.combine(first, time.min))
+    per_day = Alert.objects.per_day(user, start)
+    bars = [
+        ((day := first + timedelta(days=offset)).strftime("%b %d"), per_day.get(day, 0))
+        for offset in range(CHART_DAYS)
+    ]
+    return bar_chart(bars, f"Alerts per day over the last {CHART_DAYS} days"), sum(per_day.values())
+
+
+@require_http_methods(["GET"])
+def home(request: HttpRequest) -> HttpResponse:
+    """The dashboard for a signed-in user; a landing page with "Sign in with Discord" otherwise."""
+    if not request.user.is_authenticated:
+        return render(request, "web/landing.html")
+    user = request.user
+    since = timezone.now() - timedelta(days=RECENT_DAYS)
+    recent = Alert.objects.filter(created_at__gte=since).count_by_filter(user)
+    filters = [
+        {
+            "filter": found,
+            "alerts": recent.get(found.pk, 0),
+            "words": ", ".join([*found.brands, *found.keywords]),
+            "exclude": ", ".join(found.exclude),
+            "prices": price_range(found.price_min, found.price_max),
+            "markets": markets_label(found.markets),
+        }
+        for found in Filter.objects.owned_by(user).order_by("name")
+    ]
+    status = delivery_status(user)
+    healthy, health = delivery_health(user, status)
+    chart, chart_total = _chart(user)
+    latest = Alert.objects.latest_of(user, LATEST_ALERTS)
+    attach_filter_names(latest)
+    for alert in latest:
+        alert.price_text = format_price(alert.listing.price)
+        alert.market_text = market_label(alert.listing.market)
+    context = {
+        "latest": latest,
+        "filters": filters,
+        "quota": user.filter_quota,
+        "status": status,
+        "healthy": healthy,
+        "health": health,
+        "chart": chart,
+        "chart_total": chart_total,
+        "recent_days": RECENT_DAYS,
+        "chart_days": CHART_DAYS,
+    }
+    return render(request, "web/dashboard.html", context)
+
+
+def _change_settings(request: HttpRequest, user: User) -> tuple[str, FieldError | None]:
+    """Apply the form's action; (the bot's answer, or the error to show beside its field)."""
+    action = request.POST.get("action", "")
+    try:
+        if action == "dm":
+            set_destination(user, "dm")
+            return (
+                "Your alerts now come by direct message. If they don't arrive, allow direct "
+                "messages from members of a server we share.",
+                None,
+            )
+        if action == "mute":
+            until = timezone.now() + parse_duration("duration", request.POST.get("duration", ""))
+            mute_alerts(user, until)
+            return f"Muted until {until:%Y-%m-%d %H:%M} UTC. Unmute ends it sooner.", None
+        if action == "unmute":
+            mute_alerts(user, None)
+            return "Alerts are on again.", None
+        if action == "digest":
+            digest = request.POST.get("digest", "")
+            set_digest(user, digest)
+            return DIGEST_TEXTS[digest], None
+    except FieldError as error:
+        return "", error
+    except ServiceError as error:
+        return "", FieldError("", error.message)
+    return "", FieldError("", f"“{action[:40]}” is not something this page can change.")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def settings_page(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        done, error = _change_settings(request, user)
+        if error is None:
+            messages.success(request, done)
+            return redirect("settings")
+        errors[error.field or "page"] = error.message
+    context = {
+        "user": user,
+        "status": delivery_status(user),
+        "errors": errors,
+        "duration": request.POST.get("duration", "8h"),
+        "digests": User.Digest.choices,
+    }
+    return render(request, "web/settings.html", context, status=400 if errors else 200)
+
+
+@login_required
+def account_page(request: HttpRequest) -> HttpResponse:
+    """Who is signed in (their Discord name and id) and the way out."""
+    user = request.user
+    discord = SocialAccount.objects.filter(user=user, provider="discord").first()
+    return render(
+        request,
+        "account/account.html",
+        {
+            "discord_id": user.discord_id,
+            # The name Discord shows (global name, else username), as of the last sign-in.
+            "discord_name": discord.get_provider_account().to_str() if discord else user.username,
+        },
+    )
