@@ -66,6 +66,32 @@ def delivery_status(user: User) -> DeliveryStatus:
     )
 
 
+def delivery_health(user: User, status: DeliveryStatus) -> tuple[bool, str]:
+    """(all well?, one plain sentence) about delivery, for the dashboard: what to do, if anything."""
+    if user.is_banned:
+        return False, "Your account is suspended, so no alerts are sent. Contact the moderators."
+    if user.dm_unreachable_reason:
+        return False, (
+            "Your DMs are closed — open them (allow direct messages from members of a server "
+            "we share) or choose a channel with /alerts channel in Discord."
+        )
+    if user.channel_broken_reason:
+        return False, (
+            "Your channel can't be used, so your alerts come by DM — choose it again with "
+            "/alerts channel once it is fixed."
+        )
+    if status.problem:
+        return False, status.problem
+    if status.muted_until:
+        return True, "Your alerts are muted, so they are skipped until the mute ends."
+    if status.last_sent_at:
+        return True, f"Delivery is working: your alerts go to your {status.destination}."
+    return (
+        True,
+        f"Nothing has been delivered yet; your alerts will go to your {status.destination}.",
+    )
+
+
 def queue_test_alert(user: User) -> Alert:
     """Queue one sample alert for the user; the sender delivers it like any other, at once
     (mute and digest do not hold it back: the user asked to see it now)."""

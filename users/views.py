@@ -12,21 +12,28 @@ from datetime import datetime, time, timedelta
 from allauth.socialaccount.models import SocialAccount
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from alerts.models import Alert
 from alerts.outbox import attach_filter_names
-from alerts.services import DeliveryStatus, delivery_status
+from alerts.services import delivery_health, delivery_status
 from filters.models import Filter
 from lib.charts import bar_chart
 from lib.durations import parse_duration
-from lib.errors import FieldError, ServiceError
+from lib.errors import FieldError, NotFound, ServiceError
 from lib.formatting import format_price, market_label, markets_label, price_range
 from users.models import User
-from users.services import mute_alerts, set_destination, set_digest
+from users.services import (
+    create_token,
+    list_tokens,
+    mute_alerts,
+    revoke_token,
+    set_destination,
+    set_digest,
+)
 
 CHART_DAYS = 30
 RECENT_DAYS = 7
@@ -36,32 +43,6 @@ DIGEST_TEXTS = {
     "hourly": "Alerts come collected, once an hour.",
     "daily": "Alerts come collected, once a day.",
 }
-
-
-def delivery_health(user: User, status: DeliveryStatus) -> tuple[bool, str]:
-    """(all well?, one plain sentence) about delivery, from the bot's `/alerts status`."""
-    if user.is_banned:
-        return False, "Your account is suspended, so no alerts are sent. Contact the moderators."
-    if user.dm_unreachable_reason:
-        return False, (
-            "Your DMs are closed — open them (allow direct messages from members of a server "
-            "we share) or choose a channel with /alerts channel in Discord."
-        )
-    if user.channel_broken_reason:
-        return False, (
-            "Your channel can't be used, so your alerts come by DM — choose it again with "
-            "/alerts channel once it is fixed."
-        )
-    if status.problem:
-        return False, status.problem
-    if status.muted_until:
-        return True, "Your alerts are muted, so they are skipped until the mute ends."
-    if status.last_sent_at:
-        return True, f"Delivery is working: your alerts go to your {status.destination}."
-    return (
-        True,
-        f"Nothing has been delivered yet; your alerts will go to your {status.destination}.",
-    )
 
 
 def _chart(user: User) -> tuple[str, int]:
@@ -170,16 +151,35 @@ def settings_page(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_http_methods(["GET", "POST"])
 def account_page(request: HttpRequest) -> HttpResponse:
-    """Who is signed in (their Discord name and id) and the way out."""
+    """Who is signed in (their Discord name and id), their API tokens, and the way out.
+
+    A new token's secret is shown on the page that created it, once; only its hash is kept.
+    """
     user = request.user
+    new_secret, error = "", None
+    if request.method == "POST":
+        try:
+            if request.POST.get("action") == "create-token":
+                token, new_secret = create_token(user, request.POST.get("name", ""))
+                messages.success(request, f"Created the token “{token.name}”.")
+            else:
+                revoke_token(user, request.POST.get("token", ""))
+                messages.success(request, "Revoked the token: requests carrying it now fail.")
+                return redirect("account")
+        except NotFound:
+            raise Http404 from None
+        except ServiceError as failure:
+            error = failure.message
     discord = SocialAccount.objects.filter(user=user, provider="discord").first()
-    return render(
-        request,
-        "account/account.html",
-        {
-            "discord_id": user.discord_id,
-            # The name Discord shows (global name, else username), as of the last sign-in.
-            "discord_name": discord.get_provider_account().to_str() if discord else user.username,
-        },
-    )
+    context = {
+        "discord_id": user.discord_id,
+        # The name Discord shows (global name, else username), as of the last sign-in.
+        "discord_name": discord.get_provider_account().to_str() if discord else user.username,
+        "tokens": list_tokens(user),
+        "new_secret": new_secret,
+        "token_error": error,
+        "token_name": request.POST.get("name", "") if error else "",
+    }
+    return render(request, "account/account.html", context, status=400 if error else 200)

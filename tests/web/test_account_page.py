@@ -1,0 +1,62 @@
+"""The account page's API tokens: created and shown once, listed without secrets, revoked."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.test import Client
+
+from tests.builders import make_user
+from users.models import ApiToken
+from users.services import ban_user, create_token
+
+pytestmark = pytest.mark.django_db
+
+
+def api_status(secret: str) -> int:
+    return Client().get("/api/v1/me/", HTTP_AUTHORIZATION=f"Bearer {secret}").status_code
+
+
+def test_a_token_made_on_the_account_page_is_shown_once_and_works_until_revoked(signed_in):
+    client, user = signed_in()
+    made = client.post("/accounts/", {"action": "create-token", "name": "laptop script"})
+    assert made.status_code == 200
+    secret = re.search(r'<code id="new-token">([^<]+)</code>', made.content.decode()).group(1)
+    assert api_status(secret) == 200
+
+    again = client.get("/accounts/").content.decode()
+    assert "laptop script" in again
+    assert secret not in again  # shown once, stored only as a hash
+    assert not ApiToken.objects.filter(key_hash=secret).exists()
+
+    token = ApiToken.objects.get(user=user)
+    revoked = client.post("/accounts/", {"action": "revoke-token", "token": token.pk})
+    assert revoked.status_code == 302
+    assert api_status(secret) == 401
+
+
+def test_a_bad_name_is_explained_beside_the_field_and_kept(signed_in):
+    client, _ = signed_in()
+    page = client.post("/accounts/", {"action": "create-token", "name": "   "})
+    assert page.status_code == 400
+    assert "Give the token a name" in page.content.decode()
+    assert not ApiToken.objects.exists()
+
+
+def test_another_users_token_is_a_404_and_stays(signed_in):
+    client, _ = signed_in()
+    theirs, secret = create_token(make_user("other"), "their script")
+    response = client.post("/accounts/", {"action": "revoke-token", "token": theirs.pk})
+    assert response.status_code == 404
+    assert api_status(secret) == 200
+    assert "their script" not in client.get("/accounts/").content.decode()
+
+
+def test_a_banned_user_gets_the_suspension_sentence_not_a_token(signed_in):
+    client, user = signed_in()
+    ban_user(user, "spam")
+    page = client.post("/accounts/", {"action": "create-token", "name": "script"})
+    assert page.status_code == 400
+    assert "suspended" in page.content.decode()
+    assert not ApiToken.objects.exists()
