@@ -1,6 +1,19 @@
+"""The users app: accounts, delivery preferences, API tokens."""
+
 from django.apps import AppConfig
 
 
 class UsersConfig(AppConfig):
     name = "users"
     verbose_name = "Users"
+
+    def ready(self) -> None:
+        # The admin has discovered every app's admin module by now. "Sign in with Discord"
+        # takes its OAuth app from settings and stores no OAuth tokens, so allauth's pages
+        # for those would only mislead a moderator; linked Discord accounts stay listed.
+        from allauth.socialaccount.models import SocialApp, SocialToken
+        from django.contrib import admin
+
+        for model in (SocialApp, SocialToken):
+            if admin.site.is_registered(model):
+                admin.site.unregister(model)

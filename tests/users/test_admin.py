@@ -215,3 +215,10 @@ def test_a_refused_admin_page_logs_one_line_without_a_traceback(client, console)
     assert lines[0].endswith(
         "WARNING django.request: Forbidden (Permission denied): /admin/alerts/alert/"
     )
+
+
+def test_the_admin_shows_no_oauth_app_or_token_pages_that_settings_make_meaningless(admin_client):
+    page = admin_client.get(reverse("admin:index")).content.decode()
+    assert "Social applications" not in page
+    assert "Social application tokens" not in page
+    assert "Social accounts" in page  # which Discord identity an account signs in with
