@@ -8,6 +8,7 @@ web pages show:
 - Banned and QuotaExceeded: 403, `{"detail": "message"}`: the request is well formed
   but the account may not do it (now);
 - any other ServiceError: 400, `{"non_field_errors": ["message"]}`.
+config/api_schema.py puts these answers into the OpenAPI schema.
 """
 
 from __future__ import annotations

@@ -107,6 +107,9 @@ class FilterViewSet(viewsets.GenericViewSet):
     """Your filters: list, create, read, change (PATCH), delete, pause, resume, preview."""
 
     serializer_class = FilterSerializer
+    # Any path segment reaches the view (DRF's default stops at a dot), so `/0.5/` gets the
+    # API's JSON 404 rather than Django's HTML page.
+    lookup_value_regex = "[^/]+"
     # PUT is left out: every change is partial, like the bot's /filter edit.
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 

@@ -12,6 +12,8 @@ from scraping.models import Listing
 
 class ListingSerializer(serializers.ModelSerializer):
     market_label = serializers.SerializerMethodField()
+    # Not a URLField: the schema would then promise a URI, and a listing without a picture has "".
+    image_url = serializers.CharField(read_only=True, help_text="Empty when it has no picture.")
 
     class Meta:
         model = Listing

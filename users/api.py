@@ -175,6 +175,9 @@ class TokenViewSet(viewsets.GenericViewSet):
     """Your personal API tokens: the secret is returned once, by POST; only its hash is kept."""
 
     serializer_class = TokenSerializer
+    # Any path segment reaches the view (DRF's default stops at a dot), so `/0.5/` gets the
+    # API's JSON 404 rather than Django's HTML page.
+    lookup_value_regex = "[^/]+"
 
     def get_queryset(self):
         return ApiToken.objects.owned_by(self.request.user)
