@@ -14,7 +14,7 @@ $py manage.py loaddemo
 
 pids=()
 # SIGTERM or Ctrl-C stops all three within 10 s: each gets SIGTERM and about 9 s to finish
-# (qcluster kills its own tasks after 8); whatever still runs then is killed.
+# (qcluster kills its own tasks after 6); whatever still runs then is killed.
 stop() {
   trap - EXIT INT TERM
   kill -TERM "${pids[@]}" 2>/dev/null || true
