@@ -6,9 +6,10 @@ sentinel while it waits on the stop event, and the main process then blocks
 setting that event. This command runs the same cluster, but on a signal it
 asks the cluster to stop in a background thread and waits at most
 `--stop-timeout` seconds for it (6 by default, so that the whole stop stays
-well under 10 s on a loaded machine); whatever is still running then is killed. Nothing is lost that matters: scans are repeated by their schedules,
-sends are driven by the outbox, and the ORM broker hands an unacknowledged task
-out again after Q_CLUSTER["retry"].
+well under 10 s on a loaded machine); whatever is still running then is
+killed. Nothing is lost that matters: scans are repeated by their schedules,
+sends are driven by the outbox, and the ORM broker hands an unacknowledged
+task out again after Q_CLUSTER["retry"].
 
 Listed before django_q in INSTALLED_APPS, so it replaces django-q2's command.
 """
