@@ -10,6 +10,7 @@ import time
 import pytest
 
 from tests.emulators.discord import DiscordEmulator, RunningEmulator, command_problems
+from tests.emulators.spec import needs_spec, spec_problems
 
 
 def test_printed_commands_meet_discords_command_schema(run_command):
@@ -105,3 +106,11 @@ def test_the_invite_url_asks_for_the_bot_and_command_scopes_and_three_permission
         "https://discord.com/oauth2/authorize?client_id=1234&scope=bot+applications.commands"
         "&permissions=19456"
     )
+
+
+@needs_spec
+def test_the_commands_are_valid_against_discords_own_openapi_description(run_command):
+    status, out, _ = run_command("runbot", "--print-commands")
+    assert status == 0
+    for command in json.loads(out):
+        assert spec_problems("ApplicationCommandCreateRequest", command) == [], command["name"]

@@ -138,6 +138,7 @@ class DiscordEmulator:
         self.channels: dict[str, Channel] = {}
         self.dm_of_user: dict[str, str] = {}
         self.messages: list[dict[str, Any]] = []
+        self.received_payloads: list[dict[str, Any]] = []
         self.commands: dict[str, list[dict[str, Any]]] = {}  # "global" or a guild id
         self.statuses: Counter[int] = Counter()
         self.rate_limited: Counter[str] = Counter()
@@ -412,6 +413,7 @@ class DiscordEmulator:
     async def _create_message(self, request: web.Request) -> web.Response:
         channel_id = request.match_info["channel_id"]
         payload = await request.json()
+        self.received_payloads.append(payload)  # as sent, for checks against Discord's spec
         channel = self.channels.get(channel_id)
         if channel is None:
             return self._error(404, 10003, "Unknown Channel")
