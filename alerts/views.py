@@ -12,7 +12,6 @@ from django.views.decorators.http import require_GET
 
 from alerts.models import Alert
 from alerts.outbox import attach_filter_names
-from lib.formatting import format_price, market_label
 from lib.markets import MARKETS
 
 PAGE_SIZE = 50
@@ -43,9 +42,6 @@ def alert_history(request: HttpRequest) -> HttpResponse:
     )
     rows = list(page.object_list)
     attach_filter_names(rows)
-    for alert in rows:
-        alert.price_text = format_price(alert.listing.price)
-        alert.market_text = market_label(alert.listing.market)
     # The chosen status and market ride along on the page links.
     kept = urlencode(
         {key: value for key, value in (("status", status), ("market", market)) if value}

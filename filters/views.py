@@ -24,7 +24,6 @@ from filters.services import (
     update_filter,
 )
 from lib.errors import NotFound, ServiceError, ValidationFailed
-from lib.formatting import format_price, market_label
 from scraping.models import Listing
 
 PREVIEW_SIZE = 10  # listings beside the form
@@ -37,20 +36,12 @@ def _own(request: HttpRequest, filter_id: int) -> Filter:
         raise Http404(error.message) from None
 
 
-def _shown(listings: list[Listing]) -> list[Listing]:
-    """The listings with their price and market as people read them, for the templates."""
-    for listing in listings:
-        listing.price_text = format_price(listing.price)
-        listing.market_text = market_label(listing.market)
-    return listings
-
-
 def _preview(form: FilterForm) -> tuple[list[Listing], list[str]]:
     """What the form's input would match, or the messages saying why it can't be previewed."""
     if not form.is_valid():
         return [], []
     try:
-        return _shown(preview_matches(form.service_data(), PREVIEW_SIZE)), []
+        return preview_matches(form.service_data(), PREVIEW_SIZE), []
     except ValidationFailed as failed:
         return [], [error.message for error in failed.errors]
 
@@ -103,9 +94,7 @@ def filter_edit(request: HttpRequest, filter_id: int) -> HttpResponse:
     found = _own(request, filter_id)
     if request.method == "POST":
         return _save(request, found)
-    return _form_page(
-        request, FilterForm.of(found), found, _shown(recent_matches(found, PREVIEW_SIZE))
-    )
+    return _form_page(request, FilterForm.of(found), found, recent_matches(found, PREVIEW_SIZE))
 
 
 @login_required

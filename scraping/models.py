@@ -5,7 +5,8 @@ from __future__ import annotations
 from django.db import models
 from django.utils import timezone
 
-from lib.markets import Market, Source
+from lib.formatting import format_price
+from lib.markets import Market, Source, market_label
 from lib.text import counted
 
 
@@ -31,6 +32,15 @@ class Listing(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_market_display()} {self.external_id}: {self.title}"
+
+    @property
+    def price_text(self) -> str:
+        """The price as people read it: `¥68,000`."""
+        return format_price(self.price)
+
+    @property
+    def market_text(self) -> str:
+        return market_label(self.market)
 
 
 class SourceState(models.Model):

@@ -24,7 +24,7 @@ from filters.models import Filter
 from lib.charts import bar_chart
 from lib.durations import parse_duration
 from lib.errors import FieldError, NotFound, ServiceError
-from lib.formatting import format_price, market_label, markets_label, price_range
+from lib.formatting import markets_label, price_range
 from users.models import User
 from users.services import (
     create_token,
@@ -82,9 +82,6 @@ def home(request: HttpRequest) -> HttpResponse:
     chart, chart_total = _chart(user)
     latest = Alert.objects.latest_of(user, LATEST_ALERTS)
     attach_filter_names(latest)
-    for alert in latest:
-        alert.price_text = format_price(alert.listing.price)
-        alert.market_text = market_label(alert.listing.market)
     context = {
         "latest": latest,
         "filters": filters,
