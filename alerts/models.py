@@ -123,3 +123,22 @@ class SenderRole(models.Model):
 
     def __str__(self) -> str:
         return f"sender role {self.name} ({self.owner or 'free'})"
+
+
+class DiscordHour(models.Model):
+    """Requests to Discord and their 429s in one hour, summed over every sender.
+
+    Senders add what they did since their last heartbeat, so the staff dashboard
+    can chart Discord's answers from the database, without Prometheus.
+    """
+
+    hour = models.DateTimeField(unique=True, help_text="The start of the hour (UTC).")
+    requests = models.PositiveBigIntegerField(default=0)
+    rate_limited_global = models.PositiveBigIntegerField(default=0)
+    rate_limited_route = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-hour"]
+
+    def __str__(self) -> str:
+        return f"Discord requests in the hour from {self.hour:%Y-%m-%d %H:00}"

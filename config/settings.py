@@ -393,6 +393,16 @@ MARKETPLACE_BASE_URLS = {
     **dict(item.split("=", 1) for item in envlist("MARKETPLACE_BASE_URLS", "")),
 }
 
+# Metrics (lib/metrics.py): each process counts into a file here and /metrics sums the host's.
+# Keep it on local disk, one per host, emptied when the host boots (e.g. under /run).
+METRICS_DIR = envstr("METRICS_DIR", str(BASE_DIR / ".metrics"))
+# Here, before any app imports prometheus_client (django-q2 does): the client picks its
+# multiprocess mode from this variable when it is first imported.
+os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", METRICS_DIR)
+Path(os.environ["PROMETHEUS_MULTIPROC_DIR"]).mkdir(parents=True, exist_ok=True)
+# /metrics wants `Authorization: Bearer <METRICS_TOKEN>`; unset, it answers loopback only.
+METRICS_TOKEN = envstr("METRICS_TOKEN")
+
 # Filters and matching.
 FILTER_QUOTA_DEFAULT = envint("FILTER_QUOTA_DEFAULT", 25)
 

@@ -6,7 +6,10 @@ test starts, which inherits the environment) gets a fresh random one instead.
 
 import os
 import secrets
+import tempfile
 
 os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
+# One metrics directory per test run, shared by the processes the tests start.
+os.environ.setdefault("METRICS_DIR", tempfile.mkdtemp(prefix="market-alerts-metrics-"))
 
 from config.settings import *  # noqa: F403
