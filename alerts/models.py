@@ -2,10 +2,46 @@
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
 from django.conf import settings
-from django.db import models
-from django.db.models.functions import TruncDate
+from django.db import IntegrityError, models, transaction
+from django.db.models.functions import RowNumber, TruncDate, TruncHour
 from django.utils import timezone
+
+# Percentiles of each hour's delivery latency come from at most this many of its newest
+# sends: enough for a steady p95, and the page reads at most 48 × this many rows.
+LATENCY_SAMPLE_PER_HOUR = 5000
+
+
+@dataclass(frozen=True)
+class HourLatency:
+    """Seconds from a listing's first sighting to its alert's send, over one hour's sends."""
+
+    p50: float
+    p95: float
+    sampled: int
+
+
+@dataclass(frozen=True)
+class Backlog:
+    """The outbox right now: what waits, how long the oldest due alert has waited."""
+
+    pending: int
+    due_now: int
+    scheduled_later: int
+    oldest_due_at: datetime | None
+    failed_since: int  # alerts queued since the window's start that ended failed
+
+    def oldest_due_age(self, now: datetime) -> timedelta | None:
+        return now - self.oldest_due_at if self.oldest_due_at else None
+
+
+def percentile(ordered: list[float], fraction: float) -> float:
+    """The nearest-rank percentile of sorted values: a value that really occurred."""
+    return ordered[max(math.ceil(fraction * len(ordered)) - 1, 0)]
 
 
 class AlertQuerySet(models.QuerySet):
@@ -31,6 +67,73 @@ class AlertQuerySet(models.QuerySet):
         """The user's newest alerts with their listings, for the dashboard."""
         return list(self.filter(user=user).select_related("listing").order_by("-id")[:count])
 
+    def per_hour(self, field: str, since: datetime) -> dict[datetime, int]:
+        """How many of these alerts have `field` in each UTC hour from `since`: {hour: count}."""
+        return dict(
+            self.filter(**{f"{field}__gte": since})
+            .annotate(hour=TruncHour(field, tzinfo=UTC))
+            .values("hour")
+            .order_by("hour")  # also drops Meta.ordering, which would split the groups
+            .annotate(n=models.Count("id"))
+            .values_list("hour", "n")
+        )
+
+    def latency_per_hour(
+        self, since: datetime, sample: int = LATENCY_SAMPLE_PER_HOUR
+    ) -> dict[datetime, HourLatency]:
+        """p50 and p95 of sent_at − listing.first_seen_at for the alerts sent in each hour.
+
+        Test alerts (no filter) are left out: their listing may be days old. Each hour
+        keeps its newest `sample` sends (a window function, so one query on either
+        database), and the percentiles are taken in Python the same way on both.
+        """
+        hour = TruncHour("sent_at", tzinfo=UTC)
+        rows = (
+            self.filter(status=Alert.Status.SENT, sent_at__gte=since)
+            .exclude(filter_ids=[])
+            .annotate(
+                hour=hour,
+                rank=models.Window(
+                    RowNumber(), partition_by=[hour], order_by=models.F("sent_at").desc()
+                ),
+            )
+            .filter(rank__lte=sample)
+            .values_list("hour", "sent_at", "listing__first_seen_at")
+        )
+        waits: dict[datetime, list[float]] = {}
+        for start, sent_at, first_seen_at in rows.iterator():
+            seconds = max((sent_at - first_seen_at).total_seconds(), 0.0)
+            waits.setdefault(start, []).append(seconds)
+        latencies = {}
+        for start, seconds in waits.items():
+            seconds.sort()
+            latencies[start] = HourLatency(
+                percentile(seconds, 0.5), percentile(seconds, 0.95), len(seconds)
+            )
+        return latencies
+
+    def backlog(self, since: datetime, now: datetime | None = None) -> Backlog:
+        """The pending alerts now, due or scheduled later, and the failures since `since`.
+
+        Alerts have no failed_at, so "failed since" counts the alerts queued since then
+        that ended failed.
+        """
+        now = now or timezone.now()
+        due = models.Q(next_attempt_at__lte=now)
+        pending = self.filter(status=Alert.Status.PENDING).aggregate(
+            pending=models.Count("id"),
+            due_now=models.Count("id", filter=due),
+            oldest_due_at=models.Min("next_attempt_at", filter=due),
+        )
+        failed = self.filter(status=Alert.Status.FAILED, created_at__gte=since).count()
+        return Backlog(
+            pending=pending["pending"],
+            due_now=pending["due_now"],
+            scheduled_later=pending["pending"] - pending["due_now"],
+            oldest_due_at=pending["oldest_due_at"],
+            failed_since=failed,
+        )
+
     def count_by_filter(self, user) -> dict[int, int]:
         """How many alerts each of the user's filters brought (an alert counts for each match)."""
         counts: dict[int, int] = {}
@@ -38,6 +141,20 @@ class AlertQuerySet(models.QuerySet):
             for filter_id in filter_ids:
                 counts[filter_id] = counts.get(filter_id, 0) + 1
         return counts
+
+    def waiting(self, now: datetime | None = None) -> tuple[int, datetime | None]:
+        """How many alerts are pending, and the earliest next attempt among the due ones
+        (None when none is due): two reads of alert_due_idx, cheap enough for every probe."""
+        now = now or timezone.now()
+        pending = self.filter(status=Alert.Status.PENDING)
+        first = pending.filter(next_attempt_at__lte=now).aggregate(
+            first=models.Min("next_attempt_at")
+        )["first"]
+        return pending.count(), first
+
+    def last_sent_at(self) -> datetime | None:
+        """When Discord accepted the newest sent alert (None before the first): alert_sent_idx."""
+        return self.filter(status=Alert.Status.SENT).aggregate(last=models.Max("sent_at"))["last"]
 
 
 class Alert(models.Model):
@@ -92,7 +209,12 @@ class Alert(models.Model):
                 fields=["user", "listing"], name="one_alert_per_user_and_listing"
             )
         ]
-        indexes = [models.Index(fields=["status", "next_attempt_at"], name="alert_due_idx")]
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"], name="alert_due_idx"),
+            # The newest send, for /health (AlertQuerySet.last_sent_at); not a partial index
+            # on status="sent", which SQLite only uses once ANALYZE has run.
+            models.Index(fields=["status", "sent_at"], name="alert_sent_idx"),
+        ]
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
@@ -125,6 +247,37 @@ class SenderRole(models.Model):
         return f"sender role {self.name} ({self.owner or 'free'})"
 
 
+class DiscordHourQuerySet(models.QuerySet):
+    def add(
+        self, at: datetime, requests: int, rate_limited_global: int, rate_limited_route: int
+    ) -> None:
+        """Add to the row of the hour (UTC) holding `at`, beside other senders doing the same:
+        an UPDATE that adds; else the row's INSERT; when another sender inserted it first,
+        the UPDATE again."""
+        hour = at.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+        added = {
+            "requests": models.F("requests") + requests,
+            "rate_limited_global": models.F("rate_limited_global") + rate_limited_global,
+            "rate_limited_route": models.F("rate_limited_route") + rate_limited_route,
+        }
+        if self.filter(hour=hour).update(**added):
+            return
+        try:
+            with transaction.atomic():
+                self.create(
+                    hour=hour,
+                    requests=requests,
+                    rate_limited_global=rate_limited_global,
+                    rate_limited_route=rate_limited_route,
+                )
+        except IntegrityError:
+            self.filter(hour=hour).update(**added)
+
+    def since(self, start: datetime) -> list[DiscordHour]:
+        """The hours from `start` on, oldest first, for the staff dashboard's chart."""
+        return list(self.filter(hour__gte=start).order_by("hour"))
+
+
 class DiscordHour(models.Model):
     """Requests to Discord and their 429s in one hour, summed over every sender.
 
@@ -136,6 +289,8 @@ class DiscordHour(models.Model):
     requests = models.PositiveBigIntegerField(default=0)
     rate_limited_global = models.PositiveBigIntegerField(default=0)
     rate_limited_route = models.PositiveBigIntegerField(default=0)
+
+    objects = DiscordHourQuerySet.as_manager()
 
     class Meta:
         ordering = ["-hour"]

@@ -53,6 +53,7 @@ from django.utils import timezone
 
 from alerts.models import Alert
 from filters.models import Filter
+from lib import metrics
 from users.models import User
 
 BANNED = "The user is banned."
@@ -70,7 +71,7 @@ def enqueue(alerts: Iterable[tuple[int, int, list[int]]], now: datetime) -> int:
     """Write pending alerts from (user id, listing id, matched filter ids); return how many.
 
     Runs inside the caller's transaction. The listings must be new in it, so no
-    (user, listing) pair can already exist.
+    (user, listing) pair can already exist. Counted as queued when it commits.
     """
     columns = (
         "user_id",
@@ -97,6 +98,7 @@ def enqueue(alerts: Iterable[tuple[int, int, list[int]]], now: datetime) -> int:
                     buffer.clear()
             copy.write("".join(buffer))
             count += len(buffer)
+        metrics.count_on_commit(metrics.alerts_queued, count)
         return count
     rows = [
         Alert(
@@ -109,6 +111,7 @@ def enqueue(alerts: Iterable[tuple[int, int, list[int]]], now: datetime) -> int:
         for user_id, listing_id, filter_ids in alerts
     ]
     Alert.objects.bulk_create(rows, batch_size=1000)
+    metrics.count_on_commit(metrics.alerts_queued, len(rows))
     return len(rows)
 
 
@@ -291,8 +294,10 @@ def _held(owner: str, alert_ids) -> QuerySet[Alert]:
     )
 
 
+# Settling counts the rows that really changed state (a lapsed lease changes none),
+# here where every state change happens, so each alert is counted once whoever settles it.
 def mark_sent(owner: str, alert_ids, message_id: str) -> int:
-    return _held(owner, alert_ids).update(
+    sent = _held(owner, alert_ids).update(
         status=Alert.Status.SENT,
         sent_at=timezone.now(),
         message_id=message_id,
@@ -300,25 +305,33 @@ def mark_sent(owner: str, alert_ids, message_id: str) -> int:
         lease_owner="",
         lease_expires_at=None,
     )
+    metrics.count_on_commit(metrics.alerts_sent, sent)
+    return sent
 
 
 def mark_skipped(owner: str, alert_ids, reason: str) -> int:
-    return _held(owner, alert_ids).update(
+    skipped = _held(owner, alert_ids).update(
         status=Alert.Status.SKIPPED, last_error=reason, lease_owner="", lease_expires_at=None
     )
+    metrics.count_on_commit(metrics.alerts_skipped, skipped)
+    return skipped
 
 
 def mark_failed(owner: str, alert_ids, error: str) -> int:
-    return _held(owner, alert_ids).update(
+    failed = _held(owner, alert_ids).update(
         status=Alert.Status.FAILED, last_error=error, lease_owner="", lease_expires_at=None
     )
+    metrics.count_on_commit(metrics.alerts_failed, failed)
+    return failed
 
 
 def skip_pending_of(user_id: int, reason: str) -> int:
     """Skip every pending alert of a user, held by a sender or not (a ban)."""
-    return Alert.objects.filter(user_id=user_id, status=Alert.Status.PENDING).update(
+    skipped = Alert.objects.filter(user_id=user_id, status=Alert.Status.PENDING).update(
         status=Alert.Status.SKIPPED, last_error=reason, lease_owner="", lease_expires_at=None
     )
+    metrics.count_on_commit(metrics.alerts_skipped, skipped)
+    return skipped
 
 
 def backoff_seconds(attempts: int) -> float:
@@ -445,10 +458,12 @@ def requeue(alert_ids) -> int:
 def skip_by_staff(alert_ids, reason: str) -> int:
     """Moderation: skip pending alerts that no sender holds (a held one may be on its way)."""
     now = timezone.now()
-    return (
+    skipped = (
         Alert.objects.filter(id__in=list(alert_ids), status=Alert.Status.PENDING)
         .filter(Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lte=now))
         .update(
             status=Alert.Status.SKIPPED, last_error=reason, lease_owner="", lease_expires_at=None
         )
     )
+    metrics.count_on_commit(metrics.alerts_skipped, skipped)
+    return skipped

@@ -11,6 +11,9 @@ Claims go on while the dispatcher holds fewer than a few batches, and skip
 users whose alerts are already held, so a user with hundreds of alerts shares
 the sender with everybody else. Database work runs in Django's sync thread;
 sending runs on the event loop, so neither waits for the other.
+
+On each heartbeat, and once when it stops, the sender adds the requests and
+429s it made since the last time to the hour's DiscordHour row.
 """
 
 from __future__ import annotations
@@ -33,9 +36,10 @@ from alerts import outbox, roles
 from alerts.batching import PlannedMessage, pack, pack_digest
 from alerts.dispatch import Dispatcher
 from alerts.embeds import AlertView
-from alerts.models import Alert
+from alerts.models import Alert, DiscordHour
 from alerts.routing import Route, decide, unreachable_dm_reason
 from alerts.transports import Outcome, Outgoing, Result, Transport
+from lib import metrics
 from users.services import (
     clear_delivery_notice,
     mark_channel_broken,
@@ -114,6 +118,7 @@ class Sender:
         self.heartbeat_seconds = min(settings.ALERTS_HEARTBEAT_SECONDS, self.lease_seconds / 3)
         self._db_failures = 0
         self._waiting_logged = False
+        self._recorded = self.transport.counters.totals()  # what DiscordHour rows already have
 
     # -- running ------------------------------------------------------------------
     def drain(self) -> SendStats:
@@ -173,6 +178,10 @@ class Sender:
                 )
             await self.transport.close()
             try:
+                await db(self._record_discord_hour)()
+            except DatabaseError as error:
+                log.warning("Discord's answers of the last beat are lost (%s)", one_line(error))
+            try:
                 await reporter.maybe_report(force=True)
             except DatabaseError as error:
                 log.warning("no summary: the database is unavailable (%s)", one_line(error))
@@ -215,6 +224,10 @@ class Sender:
                 await db(self._beat)(held)
             except DatabaseError as error:
                 log.warning("could not renew leases (%s); trying again", one_line(error))
+            try:
+                await db(self._record_discord_hour)()
+            except DatabaseError as error:
+                log.warning("could not record Discord's answers (%s); next beat", one_line(error))
 
     def _beat(self, held: set[int]) -> None:
         if self.exclusive and self.has_role:
@@ -223,6 +236,19 @@ class Sender:
                 log.warning("the sending role lapsed and another sender took it; claiming stops")
         if held:
             outbox.renew_leases(self.owner, held, self.lease_seconds)
+
+    def _record_discord_hour(self) -> None:
+        """Add what the transport did since the last call to this hour's row; a database
+        error leaves it for the next call."""
+        if not self.transport.talks_to_discord:
+            return
+        totals = self.transport.counters.totals()
+        requests, limited_global, limited_route = (
+            now - before for now, before in zip(totals, self._recorded, strict=True)
+        )
+        if requests or limited_global or limited_route:
+            DiscordHour.objects.add(timezone.now(), requests, limited_global, limited_route)
+        self._recorded = totals
 
     def _let_go(self, in_flight: list[int]) -> None:
         outbox.release(self.owner, in_flight)
@@ -333,7 +359,11 @@ class Sender:
         stats = self.stats
         match outcome.result:
             case Result.SENT:
-                stats.sent += outbox.mark_sent(self.owner, ids, outcome.message_id)
+                sent = outbox.mark_sent(self.owner, ids, outcome.message_id)
+                stats.sent += sent
+                # Fewer than all only when a lapsed lease let another sender take some;
+                # which ones is not known, and their listings were seen together anyway.
+                observe_delivery_latency(outgoing.alerts[:sent])
                 if outgoing.notice_user_id:
                     clear_delivery_notice(outgoing.notice_user_id, outgoing.message.notice)
             case Result.RETRY:
@@ -366,6 +396,13 @@ class Sender:
                 mark_channel_broken(channel_id, outcome.error)
                 held = ids + [pk for o in dropped for pk in o.alert_ids]
                 outbox.reroute(self.owner, held)
+
+
+def observe_delivery_latency(alerts: list[Alert]) -> None:
+    """From each listing first seen until now, when Discord accepted its alert."""
+    now = timezone.now()
+    for alert in alerts:
+        metrics.delivery_latency.observe((now - alert.listing.first_seen_at).total_seconds())
 
 
 class ProgressReporter:

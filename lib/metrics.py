@@ -14,6 +14,10 @@ the very first scrape.
 
 from __future__ import annotations
 
+import os
+import socket
+
+from django.db import transaction
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -21,10 +25,21 @@ from prometheus_client import (
     Histogram,
     generate_latest,
     multiprocess,
+    values,
 )
 from prometheus_client.registry import Collector
 
 from lib.markets import Source
+
+
+def process_identifier(pid: int | None = None) -> str:
+    """The name of a process's files: host and pid, so containers that share one directory
+    (whose pids all start at 1) never write into each other's files."""
+    host = socket.gethostname().replace("_", "-")  # the collector splits file names on "_"
+    return f"{host}-{pid or os.getpid()}"
+
+
+values.ValueClass = values.MultiProcessValue(process_identifier=process_identifier)
 
 PREFIX = "marketalerts"
 SOURCES = tuple(Source.values)
@@ -101,4 +116,11 @@ def exposition(*collectors: Collector) -> tuple[bytes, str]:
 def process_exited(pid: int) -> None:
     """Forget the live gauges of a finished process (gunicorn calls this for dead workers);
     its counters stay, so totals never go back."""
-    multiprocess.mark_process_dead(pid)
+    multiprocess.mark_process_dead(process_identifier(pid))
+
+
+def count_on_commit(counter: Counter, amount: float) -> None:
+    """Add `amount` to `counter` when the current transaction commits (at once outside
+    one), so rows a rollback takes back are never counted."""
+    if amount:
+        transaction.on_commit(lambda: counter.inc(amount))

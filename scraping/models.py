@@ -43,6 +43,13 @@ class Listing(models.Model):
         return market_label(self.market)
 
 
+class SourceStateQuerySet(models.QuerySet):
+    def by_source(self) -> dict[str, SourceState]:
+        """Every source's state by code (one row per source that has scanned or failed):
+        one small read shared by /health and /metrics."""
+        return {state.source: state for state in self}
+
+
 class SourceState(models.Model):
     """A source's circuit breaker: failing scans in a row pause it, the other sources go on."""
 
@@ -53,6 +60,8 @@ class SourceState(models.Model):
     )
     last_error = models.TextField(blank=True)
     last_success_at = models.DateTimeField(null=True, blank=True)
+
+    objects = SourceStateQuerySet.as_manager()
 
     def __str__(self) -> str:
         return self.get_source_display()

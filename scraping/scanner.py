@@ -31,6 +31,7 @@ from django.utils import timezone
 from alerts.tasks import send_alerts_soon
 from filters.brands import BrandTable
 from filters.models import Filter
+from lib import metrics
 from scraping import breaker
 from scraping.http import FetchError, SourceClient
 from scraping.ingest import ingest_listings
@@ -222,8 +223,17 @@ def _finish(
     scan.requests, scan.errors = client.requests, len(problems)
     scan.error_summary = "\n".join(problems[:20])
     scan.finished_at = timezone.now()
+    failed = failed and bool(problems)  # no fetch planned is no failure
+    # Counted before the save, so a cycle whose record the database refuses still counts.
+    metrics.scan_duration.labels(source).observe(
+        (scan.finished_at - scan.started_at).total_seconds()
+    )
+    metrics.scan_items.labels(source).inc(scan.items_seen)
+    metrics.scan_new_listings.labels(source).inc(scan.new_items)
+    if failed:
+        metrics.scan_failures.labels(source).inc()
     scan.save()
-    if failed and problems:
+    if failed:
         breaker.record_failure(source, problems[0])
     else:
         breaker.record_success(source)

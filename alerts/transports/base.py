@@ -58,10 +58,17 @@ class TransportCounters:
     requests: int = 0
     rate_limited: Counter[str] = field(default_factory=Counter)  # 429s by scope
 
+    def totals(self) -> tuple[int, int, int]:
+        """(requests, global 429s, route 429s) so far: what DiscordHour rows add up."""
+        limited = sum(self.rate_limited.values())
+        return self.requests, self.rate_limited["global"], limited - self.rate_limited["global"]
+
 
 class Transport(ABC):
     name: str = "transport"
     concurrency: int = 1
+    # Whether its counters are requests to Discord, which the sender sums per hour (DiscordHour).
+    talks_to_discord: bool = False
 
     def __init__(self) -> None:
         self.counters = TransportCounters()

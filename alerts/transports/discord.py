@@ -12,6 +12,7 @@ Discord's answers become outcomes the sender settles: closed DMs and broken
 channels are remembered so they are not asked again (failed requests count
 against Discord's invalid-request limit), a rejected payload is logged and
 failed alone, server errors and timeouts are retried by the outbox's backoff.
+Every request is counted by what came of it, every 429 by its scope (lib/metrics.py).
 
 A post that got no answer (a timeout, a reset connection) or a 5xx may have
 been posted: it is retried soon, and the message's nonce makes Discord answer
@@ -40,6 +41,7 @@ from django.utils import timezone
 from alerts.buckets import RouteBuckets
 from alerts.ratelimit import make_budget
 from alerts.transports.base import Outcome, Outgoing, Result, Transport
+from lib import metrics
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +70,7 @@ RECENT_MESSAGES = 50  # how far back a channel is searched for a message posted 
 
 class DiscordTransport(Transport):
     name = "discord"
+    talks_to_discord = True
 
     def __init__(self) -> None:
         super().__init__()
@@ -265,10 +268,12 @@ class DiscordTransport(Transport):
                 except ValueError:
                     answer = {}
         except (aiohttp.ClientError, TimeoutError) as error:
+            metrics.discord_requests.labels("network_error").inc()
             self.buckets.release(route, 0, {})
             # Only a connection that never opened surely carried nothing.
             sent = not isinstance(error, aiohttp.ClientConnectorError)
             return Outcome(Result.RETRY, error=f"no answer from Discord: {error!r}", ambiguous=sent)
+        metrics.discord_requests.labels(request_outcome(status)).inc()
         if not isinstance(answer, dict) and not (method == "GET" and isinstance(answer, list)):
             answer = {}
         if status in (401, 403) or (status == 429 and headers.get("X-RateLimit-Scope") != "shared"):
@@ -280,13 +285,30 @@ class DiscordTransport(Transport):
             return status, answer
         answer = answer if isinstance(answer, dict) else {}
         retry_after = float(answer.get("retry_after") or headers.get("Retry-After") or 1.0)
-        scope = headers.get("X-RateLimit-Scope") or ("global" if answer.get("global") else "user")
+        scope = headers.get("X-RateLimit-Scope") or "user"
+        if answer.get("global") or headers.get("X-RateLimit-Global", "").lower() == "true":
+            scope = "global"  # whatever the scope header says, the whole token waits
         self.counters.rate_limited[scope] += 1
+        # "user" and "shared" limit one bucket of one route.
+        metrics.discord_rate_limited.labels("global" if scope == "global" else "route").inc()
         self.buckets.release(route, status, headers, retry_after)
-        if scope == "global" or answer.get("global"):
+        if scope == "global":
             self._pause(retry_after)
         log.info("429 (%s) on %s: waiting %.2fs", scope, route, retry_after)
         return Outcome(Result.RATE_LIMITED, retry_after=retry_after)
+
+
+def request_outcome(status: int) -> str:
+    """The metrics' name for what Discord answered (one of lib.metrics.DISCORD_OUTCOMES)."""
+    if 200 <= status < 300:
+        return "ok"
+    if status == 429:
+        return "rate_limited"
+    if status in (401, 403):
+        return "refused"
+    if status >= 500:
+        return "server_error"
+    return "client_error"
 
 
 def message_route(channel_id: str) -> str:
