@@ -1,22 +1,34 @@
-"""URL routes: the admin (moderation), accounts and the health check."""
+"""URL routes: the admin (moderation), accounts, the health checks and the metrics."""
 
+from django.conf import settings
 from django.contrib import admin
 from django.http import HttpRequest, JsonResponse
 from django.urls import include, path
 
+from config.admin_login import throttled_admin_login
+from config.health import health
+from config.metrics_view import metrics
+from config.staff_dashboard import staff_operations
 from users.views import account_page
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
+    """Liveness only: the process answers. /health says whether the installation works."""
     return JsonResponse({"status": "ok"})
 
 
 urlpatterns = [
     path("", include("config.web_urls")),
-    path("admin/", admin.site.urls),
+    # Before the admin's own routes, which would answer 404 for it.
+    path(f"{settings.ADMIN_URL}operations/", staff_operations, name="staff-operations"),
+    # The admin's login, throttled (config/admin_login.py), in front of the admin's own.
+    path(f"{settings.ADMIN_URL}login/", throttled_admin_login),
+    path(settings.ADMIN_URL, admin.site.urls),
     # The account page; allauth's own pages (Discord sign-in, logout) are below it.
     path("accounts/", account_page, name="account"),
     path("accounts/", include("allauth.urls")),
     path("api/v1/", include("config.api_urls")),  # the REST API, its schema and docs
     path("healthz", healthz),
+    path("health", health, name="health"),  # config/health.py: what works, what to look at
+    path("metrics", metrics, name="metrics"),  # Prometheus; METRICS_TOKEN or loopback only
 ]

@@ -1,0 +1,278 @@
+"""`GET /health`: is this installation doing its job? One JSON answer for load balancers,
+uptime checks and the operator who reads it.
+
+The answer is `{"status": …, "checks": {name: {"status": …, …}}}`. Each check's status is
+"ok", "degraded" or "failing" ("unknown" when its query could not run), with a one-sentence
+"reason" whenever it is not ok; the overall status is the worst of them. HTTP 200 for ok and
+degraded, 503 for failing, so a load balancer only takes the web process out of service
+when it really cannot work. Unauthenticated, so it says nothing secret: no URL, password,
+token or error text, only counts, ages in whole seconds, source codes and schedule names.
+
+- database (failing): `SELECT 1` fails. The checks below that read the database then report
+  "unknown" without trying, so the answer still comes at once.
+- redis (failing): REDIS_URL is set and Redis does not answer a ping within REDIS_TIMEOUT,
+  asked directly (not through Django's cache, which hides errors). Unset, it is ok.
+- outbox (failing): the oldest due pending alert has waited longer than
+  HEALTH_MAX_OUTBOX_AGE: nothing is sending. `pending` counts every pending alert, due or
+  scheduled later (digests, retries); `oldest_due_seconds` is 0 when none is due.
+- queue (degraded): a django-q2 schedule's next run is more than SCHEDULE_GRACE plus one of
+  its periods (at most an hour) in the past. A running cluster's scheduler moves next_run
+  on every ~15 s, so that lateness means no cluster is running; the period's margin
+  forgives a cluster restarted a moment ago. Read from the database because with the ORM
+  broker django-q2's own Stat lives in each process's cache. A fresh install whose
+  schedules are not due yet is ok (nothing is late); once one is late, it is degraded,
+  never failing: scans and digests stop, but delivery of queued alerts goes on.
+- sources (degraded): a source paused by its circuit breaker, or a configured source
+  (SCRAPING_SOURCES) without a successful scan in STALE_CYCLES of its intervals, or never
+  (a fresh install's first scans included: degraded, not failing).
+- delivery (always ok): seconds since Discord accepted the newest sent alert, null before
+  the first; whether that is too long depends on the traffic, which the outbox check sees.
+
+Every read is an indexed query or a read of a small table, so probing often is cheap. The
+outbox and source reads are shared with /metrics (config/metrics_view.py).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import redis
+from django.conf import settings
+from django.db import DatabaseError, connection
+from django.http import HttpRequest, JsonResponse
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_safe
+from django_q.models import Schedule
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+
+from alerts.models import Alert
+from lib.text import counted
+from scraping.models import SourceState
+from scraping.scanner import interval_for
+
+log = logging.getLogger(__name__)
+
+OK, DEGRADED, FAILING, UNKNOWN = "ok", "degraded", "failing", "unknown"
+# "unknown" (a check that could not run) is worth a look, like degraded.
+_SEVERITY = {OK: 0, UNKNOWN: 1, DEGRADED: 1, FAILING: 2}
+_BY_SEVERITY = {0: OK, 1: DEGRADED, 2: FAILING}
+
+REDIS_TIMEOUT = 1.0  # seconds, to connect and to answer
+SCHEDULE_GRACE = timedelta(minutes=2)
+LONGEST_SCHEDULE_MARGIN = timedelta(hours=1)
+STALE_CYCLES = 3
+
+Check = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Outbox:
+    pending: int  # every pending alert, due now or scheduled later
+    oldest_due_seconds: int  # how long the oldest due one has waited; 0 when none is due
+
+
+def read_outbox(now: datetime) -> Outbox:
+    """The outbox backlog, as /health and /metrics both report it."""
+    pending, first_due = Alert.objects.waiting(now)
+    waited = (now - first_due).total_seconds() if first_due else 0.0
+    return Outbox(pending=pending, oldest_due_seconds=max(round(waited), 0))
+
+
+def spoken(seconds: float) -> str:
+    """A duration as a sentence says it: `45 seconds`, `7 minutes`, `3 hours`, `2 days`."""
+    seconds = round(seconds)
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= 2 * size or (unit == "minute" and seconds >= size):
+            return counted(seconds // size, unit)
+    return counted(seconds, "second")
+
+
+def _seconds_since(moment: datetime | None, now: datetime) -> int | None:
+    return None if moment is None else max(round((now - moment).total_seconds()), 0)
+
+
+def check_database() -> Check:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except DatabaseError as error:
+        log.error("health: the database does not answer: %s", error)
+        return {
+            "status": FAILING,
+            "reason": f"The database does not answer ({type(error).__name__}).",
+        }
+    return {"status": OK, "vendor": connection.vendor}
+
+
+def check_redis() -> Check:
+    if not settings.REDIS_URL:
+        return {"status": OK, "configured": False}
+    # A client of its own, so the ping tests a fresh connection with a short timeout and
+    # no retries (redis-py retries three times by default).
+    client = redis.Redis.from_url(
+        settings.REDIS_URL,
+        socket_timeout=REDIS_TIMEOUT,
+        socket_connect_timeout=REDIS_TIMEOUT,
+        retry=Retry(NoBackoff(), 0),
+    )
+    try:
+        client.ping()
+    except (redis.RedisError, OSError, ValueError) as error:  # ValueError: a malformed URL
+        log.error("health: Redis does not answer: %s", type(error).__name__)
+        return {
+            "status": FAILING,
+            "configured": True,
+            "reason": f"Redis (REDIS_URL) did not answer a ping within {REDIS_TIMEOUT:g} s "
+            f"({type(error).__name__}).",
+        }
+    finally:
+        client.close()
+    return {"status": OK, "configured": True}
+
+
+def _schedule_margin(schedule: Schedule) -> timedelta:
+    """One period of the schedule, at most an hour (a daily schedule must not hide a stopped
+    cluster for a day); none for a one-off."""
+    if schedule.schedule_type == Schedule.ONCE:
+        return timedelta()
+    if schedule.schedule_type == Schedule.MINUTES:
+        return min(timedelta(minutes=schedule.minutes or 1), LONGEST_SCHEDULE_MARGIN)
+    return LONGEST_SCHEDULE_MARGIN
+
+
+def check_queue(now: datetime) -> Check:
+    live = Schedule.objects.exclude(repeats=0).filter(next_run__isnull=False)
+    late = []
+    for schedule in live.filter(next_run__lt=now - SCHEDULE_GRACE).order_by("next_run"):
+        if schedule.next_run < now - SCHEDULE_GRACE - _schedule_margin(schedule):
+            late.append(schedule)
+    found: Check = {"schedules": live.count(), "overdue": [s.name or s.func for s in late]}
+    if not late:
+        return {"status": OK, **found}
+    oldest = late[0]
+    ago = spoken((now - oldest.next_run).total_seconds())
+    others = f" (and {counted(len(late) - 1, 'other schedule')})" if len(late) > 1 else ""
+    return {
+        "status": DEGRADED,
+        "reason": f"The schedule “{oldest.name or oldest.func}”{others} was due {ago} ago: "
+        "is qcluster running?",
+        **found,
+    }
+
+
+def check_outbox(outbox: Outbox) -> Check:
+    found: Check = {
+        "pending": outbox.pending,
+        "oldest_due_seconds": outbox.oldest_due_seconds,
+        "max_age_seconds": settings.HEALTH_MAX_OUTBOX_AGE,
+    }
+    if outbox.oldest_due_seconds > settings.HEALTH_MAX_OUTBOX_AGE:
+        return {
+            "status": FAILING,
+            "reason": f"The oldest due alert has waited {spoken(outbox.oldest_due_seconds)}, "
+            f"longer than HEALTH_MAX_OUTBOX_AGE ({spoken(settings.HEALTH_MAX_OUTBOX_AGE)}): "
+            "is sendalerts running?",
+            **found,
+        }
+    return {"status": OK, **found}
+
+
+def _source_entry(code: str, state: SourceState | None, now: datetime) -> tuple[Check, str]:
+    """What /health shows of one source, and the sentence's part when it needs a look."""
+    last_success = state.last_success_at if state else None
+    entry: Check = {
+        "state": "ok",
+        "last_success_seconds": _seconds_since(last_success, now),
+        "failures_in_a_row": state.consecutive_failures if state else 0,
+    }
+    if state is not None and state.is_paused:
+        left = (state.paused_until - now).total_seconds()
+        entry.update(state="paused", resumes_in_seconds=max(round(left), 0))
+        failures = counted(state.consecutive_failures, "failed scan")
+        return entry, (
+            f"{code} is paused by its circuit breaker for {spoken(left)} more after {failures} "
+            "in a row (see Source states in the admin)"
+        )
+    if code not in settings.SCRAPING_SOURCES:
+        return entry, ""
+    # setup_schedules runs scans in whole minutes, so a cycle is at least a minute.
+    interval = max(interval_for(code), 60)
+    if last_success is None:
+        entry["state"] = "never"
+        return entry, f"{code} has never scanned successfully"
+    if now - last_success > timedelta(seconds=STALE_CYCLES * interval):
+        entry["state"] = "late"
+        ago = spoken((now - last_success).total_seconds())
+        return entry, (
+            f"{code} last scanned successfully {ago} ago, though it scans every {spoken(interval)}"
+        )
+    return entry, ""
+
+
+def check_sources(states: dict[str, SourceState], now: datetime) -> Check:
+    paused_elsewhere = sorted(
+        code
+        for code, state in states.items()
+        if state.is_paused and code not in settings.SCRAPING_SOURCES
+    )
+    found: Check = {}
+    problems = []
+    for code in [*settings.SCRAPING_SOURCES, *paused_elsewhere]:
+        found[code], problem = _source_entry(code, states.get(code), now)
+        if problem:
+            problems.append(problem)
+    if problems:
+        return {"status": DEGRADED, "reason": "; ".join(problems) + ".", **found}
+    return {"status": OK, **found}
+
+
+def check_delivery(now: datetime) -> Check:
+    return {"status": OK, "last_sent_seconds": _seconds_since(Alert.objects.last_sent_at(), now)}
+
+
+def _guarded(check: Callable[[], Check]) -> Check:
+    """A check that reads the database, reported as unknown if its query fails midway."""
+    try:
+        return check()
+    except DatabaseError as error:
+        log.error("health: a check's query failed: %s", error)
+        return {
+            "status": UNKNOWN,
+            "reason": f"The database failed this check's query ({type(error).__name__}).",
+        }
+
+
+def run_checks(now: datetime | None = None) -> dict[str, Any]:
+    """Every check, and the overall status (the worst of theirs)."""
+    now = now or timezone.now()
+    checks: dict[str, Check] = {"database": check_database(), "redis": check_redis()}
+    reading: dict[str, Callable[[], Check]] = {
+        "queue": lambda: check_queue(now),
+        "outbox": lambda: check_outbox(read_outbox(now)),
+        "sources": lambda: check_sources(SourceState.objects.by_source(), now),
+        "delivery": lambda: check_delivery(now),
+    }
+    for name, check in reading.items():
+        if checks["database"]["status"] == OK:
+            checks[name] = _guarded(check)
+        else:
+            checks[name] = {
+                "status": UNKNOWN,
+                "reason": "Not checked: the database does not answer.",
+            }
+    worst = max(_SEVERITY[check["status"]] for check in checks.values())
+    return {"status": _BY_SEVERITY[worst], "checks": checks}
+
+
+@require_safe
+@never_cache
+def health(request: HttpRequest) -> JsonResponse:
+    report = run_checks()
+    return JsonResponse(report, status=503 if report["status"] == FAILING else 200)
