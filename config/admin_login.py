@@ -1,0 +1,137 @@
+"""The admin's password login, throttled against guessing.
+
+At most ADMIN_LOGIN_ATTEMPTS failed sign-ins per client address and per username in
+ADMIN_LOGIN_WINDOW_SECONDS. Past that, the login answers 429 without looking at the
+password, so a right password guessed after many wrong ones does not get in; a
+successful sign-in clears its address's and its username's counts. The counts live
+in Django's default cache: Redis when REDIS_URL is set, shared by every web process
+(the local-memory cache of the embedded run counts per process).
+
+Routed in config/urls.py in front of the admin's own login URL, whose name
+(`admin:login`) keeps working.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import logging
+import math
+import time
+from typing import Any
+
+from allauth.account.adapter import get_adapter
+from django.conf import settings
+from django.contrib import admin, messages
+from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.auth import REDIRECT_FIELD_NAME
+from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.cache import add_never_cache_headers
+
+from lib.text import counted
+
+log = logging.getLogger("config.admin_login")
+PREFIX = "admin-login-failures"
+
+
+def throttled_admin_login(request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
+    """The admin's login view, refusing sign-ins while an address or username is locked."""
+    if request.method != "POST":
+        return admin.site.login(request, extra_context)
+    username = request.POST.get("username", "")
+    address = client_network(request)
+    keys = failure_keys(address, username)
+    now = time.time()
+    wait = seconds_locked(keys, now)
+    if wait:
+        return refusal(request, username, wait)
+    response = admin.site.login(request, extra_context)
+    # The admin redirects after a sign-in and shows the form again after a failed one.
+    if response.status_code == 302 and request.user.is_authenticated:
+        cache.delete_many([*keys, *(since_key(key) for key in keys)])
+    else:
+        record_failure(keys, now, address, username)
+    return response
+
+
+def client_network(request: HttpRequest) -> str:
+    """The client's address as allauth sees it (TRUSTED_PROXY_COUNT); an IPv6 client counts
+    by its /64, which one machine usually holds whole."""
+    address = ipaddress.ip_address(get_adapter(request).get_client_ip(request))
+    if address.version == 6:
+        if address.ipv4_mapped:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return str(address)
+
+
+def failure_keys(address: str, username: str) -> list[str]:
+    # Usernames are hashed: cache keys must not hold spaces or control characters.
+    name = hashlib.sha256(username.strip().casefold().encode()).hexdigest()[:32]
+    return [f"{PREFIX}:address:{address}", f"{PREFIX}:username:{name}"]
+
+
+def since_key(key: str) -> str:
+    return f"{key}:since"
+
+
+def seconds_locked(keys: list[str], now: float) -> float:
+    """Seconds until none of `keys` is at the limit any more (0: not locked)."""
+    window = settings.ADMIN_LOGIN_WINDOW_SECONDS
+    values = cache.get_many([*keys, *(since_key(key) for key in keys)])
+    wait = 0.0
+    for key in keys:
+        if values.get(key, 0) >= settings.ADMIN_LOGIN_ATTEMPTS:
+            # The window opened with the first failure; its start may expire a moment first.
+            since = values.get(since_key(key), now)
+            wait = max(wait, since + window - now, 1.0)
+    return wait
+
+
+def record_failure(keys: list[str], now: float, address: str, username: str) -> None:
+    window = settings.ADMIN_LOGIN_WINDOW_SECONDS
+    locked = []
+    for key, what in zip(keys, (f"address {address}", f"username {username[:150]!r}"), strict=True):
+        cache.add(since_key(key), now, timeout=window)
+        cache.add(key, 0, timeout=window)
+        try:
+            count = cache.incr(key)  # atomic on Redis: concurrent failures all count
+        except ValueError:  # it expired between the two calls
+            cache.set(key, 1, timeout=window)
+            count = 1
+        if count == settings.ADMIN_LOGIN_ATTEMPTS:
+            locked.append(what)
+    if locked:
+        # One line when a lock begins, not one per refused attempt; the username is repr'd
+        # (it is the client's text) so it cannot forge log lines. Never the password.
+        log.warning(
+            "admin sign-in locked after %s: %s",
+            counted(settings.ADMIN_LOGIN_ATTEMPTS, "failed sign-in"),
+            ", ".join(locked),
+        )
+
+
+def refusal(request: HttpRequest, username: str, wait: float) -> HttpResponse:
+    """The login page again, answering 429 with when to try again."""
+    minutes = max(1, math.ceil(wait / 60))
+    messages.error(request, f"Too many failed sign-ins; try again in {counted(minutes, 'minute')}.")
+    context: dict[str, Any] = {
+        **admin.site.each_context(request),
+        "title": "Log in",
+        "subtitle": None,
+        "app_path": request.get_full_path(),
+        "username": request.user.get_username(),
+        "form": AdminAuthenticationForm(request, initial={"username": username}),
+        REDIRECT_FIELD_NAME: request.POST.get(REDIRECT_FIELD_NAME)
+        or request.GET.get(REDIRECT_FIELD_NAME)
+        or reverse("admin:index"),
+    }
+    response = TemplateResponse(
+        request, admin.site.login_template or "admin/login.html", context, status=429
+    )
+    response["Retry-After"] = str(math.ceil(wait))
+    add_never_cache_headers(response)
+    return response
