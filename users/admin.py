@@ -14,6 +14,11 @@ from lib.errors import FieldError
 from users.models import User
 from users.services import LONGEST_MUTE, ban_user, check_mute_until, mute_alerts, unban_user
 
+# The admin is the staff's moderation and operations tool: named for the service.
+admin.site.site_header = "Market alerts administration"
+admin.site.site_title = "Market alerts admin"
+admin.site.index_title = "Moderation and operations"
+
 
 class UserChangeForm(BaseUserChangeForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
