@@ -113,9 +113,13 @@ INSTALLED_APPS = [
     "django_q",
     # The Content-Security-Policy header (CONTENT_SECURITY_POLICY below).
     "csp",
+    # Names the running django-q2 task on a worker's log lines (lib/logs.py).
+    "lib.logs.LogsConfig",
 ]
 
 MIDDLEWARE = [
+    # First: a request id on every log line and response, and one log line per request.
+    "config.request_id.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -255,6 +259,33 @@ SOCIALACCOUNT_AUTO_SIGNUP = True
 # shared by every web process); each start allows one token exchange.
 ACCOUNT_RATE_LIMITS = {"login": "30/m/ip"}
 
+# The admin lives under ADMIN_URL (an unguessable prefix keeps bots off its login). Its
+# password login allows ADMIN_LOGIN_ATTEMPTS failed sign-ins per client address and per
+# username in ADMIN_LOGIN_WINDOW_SECONDS (config/admin_login.py), counted in the default
+# cache, so only with REDIS_URL set do all web processes share the count.
+ADMIN_URL = envstr("ADMIN_URL", "admin/")
+if not (
+    ADMIN_URL.endswith("/")
+    and not ADMIN_URL.startswith("/")
+    and "//" not in ADMIN_URL
+    and all(char.isascii() and (char.isalnum() or char in "-._~/") for char in ADMIN_URL)
+):
+    raise ImproperlyConfigured(
+        "ADMIN_URL must be a path of letters, digits, '-', '.', '_' or '~' that ends with '/' "
+        f"and does not start with one, like staff-7f3a9c/, not {ADMIN_URL!r}"
+    )
+ADMIN_LOGIN_ATTEMPTS = envint("ADMIN_LOGIN_ATTEMPTS", 5)
+ADMIN_LOGIN_WINDOW_SECONDS = envint("ADMIN_LOGIN_WINDOW_SECONDS", 900)
+if ADMIN_LOGIN_ATTEMPTS < 1 or ADMIN_LOGIN_WINDOW_SECONDS < 1:
+    raise ImproperlyConfigured(
+        "ADMIN_LOGIN_ATTEMPTS and ADMIN_LOGIN_WINDOW_SECONDS must be at least 1, not "
+        f"{ADMIN_LOGIN_ATTEMPTS} and {ADMIN_LOGIN_WINDOW_SECONDS}"
+    )
+# The client's address, for these limits and allauth's: REMOTE_ADDR, or behind N proxies of
+# ours (TRUSTED_PROXY_COUNT=1 for one nginx) the Nth address from the right of
+# X-Forwarded-For. Left at 0 behind a proxy, every client shares the proxy's address.
+ALLAUTH_TRUSTED_PROXY_COUNT = envint("TRUSTED_PROXY_COUNT", 0)
+
 # Security (issue 11). The https-only protections follow SITE_URL's scheme: an `https://`
 # site gets the SSL redirect, secure cookies and HSTS; an `http://` one (local runs, tests)
 # keeps working over plain http even with DEBUG false.
@@ -266,6 +297,9 @@ if _site.scheme not in {"http", "https"} or not _site.netloc:
     )
 SITE_IS_HTTPS = _site.scheme == "https"
 SECURE_SSL_REDIRECT = SITE_IS_HTTPS
+# Health probes (the container's, a load balancer's) and Prometheus ask over plain http
+# on the inside.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^health$", r"^metrics$"]
 SESSION_COOKIE_SECURE = SITE_IS_HTTPS
 CSRF_COOKIE_SECURE = SITE_IS_HTTPS
 SESSION_COOKIE_HTTPONLY = True
@@ -402,23 +436,53 @@ os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", METRICS_DIR)
 Path(os.environ["PROMETHEUS_MULTIPROC_DIR"]).mkdir(parents=True, exist_ok=True)
 # /metrics wants `Authorization: Bearer <METRICS_TOKEN>`; unset, it answers loopback only.
 METRICS_TOKEN = envstr("METRICS_TOKEN")
+# /health answers 503 once the oldest due alert has waited longer than this (seconds).
+HEALTH_MAX_OUTBOX_AGE = envint("HEALTH_MAX_OUTBOX_AGE", 600)
 
 # Filters and matching.
 FILTER_QUOTA_DEFAULT = envint("FILTER_QUOTA_DEFAULT", 25)
 
+# Logs (lib/logs.py): one JSON object a line on stderr ("json"), or "plain" text for a
+# terminal; both redact secrets (tokens, keys, passwords in URLs) on the root handler.
+LOG_FORMAT = envstr("LOG_FORMAT", "plain" if DEBUG else "json")
+if LOG_FORMAT not in {"json", "plain"}:
+    raise ImproperlyConfigured(f"LOG_FORMAT must be json or plain, not {LOG_FORMAT!r}")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    # A 403 or 400 logs one line; Django would add the traceback of the refusal.
-    "filters": {"client_errors_on_one_line": {"()": "config.logfilters.ClientErrorsOnOneLine"}},
+    "formatters": {
+        "json": {"()": "lib.logs.JsonFormatter"},
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+    },
+    "filters": {
+        # A 403 or 400 logs one line; Django would add the traceback of the refusal.
+        "client_errors_on_one_line": {"()": "config.logfilters.ClientErrorsOnOneLine"},
+        # request_id, command and task on each line (lib/logs.py).
+        "log_context": {"()": "lib.logs.AddLogContext"},
+        "redact_secrets": {"()": "lib.logs.RedactSecrets"},
+    },
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
-            "formatter": "plain",
-            "filters": ["client_errors_on_one_line"],
+            "formatter": LOG_FORMAT,
+            # Redaction last: it formats the traceback the filters before it may drop.
+            "filters": ["client_errors_on_one_line", "log_context", "redact_secrets"],
         }
     },
     "root": {"handlers": ["console"], "level": envstr("LOG_LEVEL", "INFO")},
     "loggers": {"django": {"level": "WARNING"}, "django_q": {"level": "WARNING"}},
 }
+# Django's error reports (the DEBUG 500 page included) hide URL-ish settings and redact
+# secrets as log lines do (config/error_reports.py).
+DEFAULT_EXCEPTION_REPORTER_FILTER = "config.error_reports.SafeErrorReportFilter"
+DEFAULT_EXCEPTION_REPORTER = "config.error_reports.SafeErrorReporter"
+
+# Sentry (optional): errors of every process are reported when SENTRY_DSN is set, without
+# personal data and with secrets redacted (lib.logs.init_sentry); unset, nothing is sent.
+SENTRY_DSN = envstr("SENTRY_DSN")
+SENTRY_ENVIRONMENT = envstr("SENTRY_ENVIRONMENT")
+SENTRY_TRACES_SAMPLE_RATE = envfloat("SENTRY_TRACES_SAMPLE_RATE", 0.0)
+if SENTRY_DSN:
+    from lib.logs import init_sentry
+
+    init_sentry(SENTRY_DSN, SENTRY_ENVIRONMENT, SENTRY_TRACES_SAMPLE_RATE)

@@ -9,6 +9,9 @@ export DEBUG=${DEBUG:-true}
 
 scripts/ensure-secret-key.sh .env
 
+# Every process of this run counts into the metrics directory; start it empty, as
+# prometheus_client's multiprocess mode wants (a custom METRICS_DIR is left alone).
+rm -rf .metrics
 $py manage.py migrate --noinput -v0
 $py manage.py loaddemo
 
