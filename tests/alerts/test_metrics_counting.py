@@ -1,7 +1,8 @@
 """What senders count: outbox outcomes, Discord's answers and 429s, delivery latency, DiscordHour rows.
 
-Every process counts into the test run's shared METRICS_DIR, so each test
-compares the host's totals before and after, never against zero.
+Every process counts into the test run's shared METRICS_DIR, and each test scrapes the
+web app's /metrics before and after, never comparing against zero: a `sendalerts --drain`
+that has exited by the second scrape still shows in it.
 """
 
 from __future__ import annotations
@@ -15,15 +16,14 @@ from datetime import UTC, datetime
 import pytest
 from django.db import close_old_connections, connection, transaction
 from django.db.models import Sum
-from prometheus_client.parser import text_string_to_metric_families
 
 from alerts.models import Alert, DiscordHour
 from alerts.sender import Sender
 from alerts.transports import get_transport
-from lib.metrics import exposition
 from scraping.ingest import ingest_listings
 from tests.alerts.conftest import open_dm
 from tests.builders import listing, make_filter, make_user
+from tests.prometheus import grew, host_metrics
 from users.services import ban_user
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -35,21 +35,6 @@ QUEUED = "marketalerts_alerts_queued_total"
 REQUESTS = "marketalerts_discord_requests_total"
 LIMITED = "marketalerts_discord_rate_limited_total"
 LATENCY = "marketalerts_delivery_latency_seconds"
-
-
-def host_metrics() -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
-    """Every sample the host's /metrics would show: {(name, sorted labels): value}."""
-    body, _ = exposition()
-    return {
-        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
-        for family in text_string_to_metric_families(body.decode())
-        for sample in family.samples
-    }
-
-
-def grew(before: dict, after: dict, name: str, **labels: str) -> float:
-    key = (name, tuple(sorted(labels.items())))
-    return after.get(key, 0.0) - before.get(key, 0.0)
 
 
 def discord_hours() -> dict[str, int]:
@@ -88,7 +73,7 @@ def wait_for_sent(at_least: int, timeout: float = 60) -> None:
         time.sleep(0.05)
 
 
-def test_it_counts_what_a_drain_delivered_failed_and_skipped_and_what_discord_answered(
+def test_the_web_apps_metrics_show_what_a_finished_drain_delivered_failed_and_skipped(
     discord, manage_py
 ):
     emulator = discord()

@@ -8,29 +8,14 @@ the host's totals before and after.
 from __future__ import annotations
 
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
 
-from lib.metrics import exposition
 from scraping.scanner import scan_source
 from tests.builders import make_filter, make_user
+from tests.prometheus import grew, host_metrics
 from tests.scraping.conftest import Reply
 from tests.scraping.test_scan import RAKUMA_PAGE, quick_client
 
 pytestmark = pytest.mark.django_db
-
-
-def host_metrics() -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
-    body, _ = exposition()
-    return {
-        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
-        for family in text_string_to_metric_families(body.decode())
-        for sample in family.samples
-    }
-
-
-def grew(before: dict, after: dict, name: str, **labels: str) -> float:
-    key = (name, tuple(sorted(labels.items())))
-    return after.get(key, 0.0) - before.get(key, 0.0)
 
 
 def test_a_scan_counts_what_it_read_and_found_and_how_long_it_took(marketplace):

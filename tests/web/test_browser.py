@@ -9,8 +9,6 @@ of the dashboard with Japanese titles to `.test-artifacts/dashboard.png`.
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 from django.core.cache import cache
 
@@ -18,40 +16,20 @@ from filters.models import Filter
 from scraping.ingest import ingest_listings
 from tests.builders import listing, make_filter
 from tests.conftest import ROOT
+from tests.web.conftest import needs_chromium
 from users.services import get_or_create_discord_user
 
-CHROMIUM = "/usr/bin/chromium"
 SCREENSHOT = ROOT / ".test-artifacts" / "dashboard.png"
-# Chromium as root, on a machine with no network beyond loopback.
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 pytestmark = [
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
-    pytest.mark.skipif(not shutil.which(CHROMIUM), reason="Debian's chromium is not installed"),
+    needs_chromium,
 ]
 
 
 @pytest.fixture
-def page(monkeypatch):
-    from playwright.sync_api import sync_playwright
-
-    # Playwright's sync API keeps an event loop in this thread; the test's own ORM calls
-    # are still plain synchronous ones, which Django would otherwise refuse.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1100, "height": 900}, locale="ja-JP")
-        yield context.new_page()
-        browser.close()
+def page(browser_page):
+    return browser_page(viewport={"width": 1100, "height": 900}, locale="ja-JP")
 
 
 def test_sign_in_create_preview_edit_and_delete_a_filter_in_the_browser(

@@ -8,7 +8,6 @@ and saves a screenshot to `.test-artifacts/operations.png`.
 from __future__ import annotations
 
 import random
-import shutil
 from datetime import timedelta
 from itertools import count
 
@@ -22,8 +21,8 @@ from filters.models import Filter
 from scraping.models import Listing, Scan
 from tests.builders import make_filter, make_user
 from tests.conftest import ROOT
+from tests.web.conftest import needs_chromium
 
-CHROMIUM = "/usr/bin/chromium"
 SCREENSHOT = ROOT / ".test-artifacts" / "operations.png"
 PASSWORD = "a staff member's password"
 _listing_ids = count(1)
@@ -224,30 +223,10 @@ def test_the_dashboard_shows_the_last_48_hours_of_seeded_activity():
 
 # The browser: the page as a staff member sees it, under the site's CSP.
 
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
 
 @pytest.fixture
-def page(monkeypatch):
-    from playwright.sync_api import sync_playwright
-
-    # Playwright's sync API keeps an event loop in this thread; the test's own ORM calls
-    # are still plain synchronous ones, which Django would otherwise refuse.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1280, "height": 900})
-        yield context.new_page()
-        browser.close()
+def page(browser_page):
+    return browser_page(viewport={"width": 1280, "height": 900})
 
 
 def seed_busy_days(now) -> None:
@@ -347,7 +326,7 @@ def seed_busy_days(now) -> None:
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
-@pytest.mark.skipif(not shutil.which(CHROMIUM), reason="Debian's chromium is not installed")
+@needs_chromium
 def test_a_staff_member_sees_the_charts_in_the_browser_under_the_csp(live_server, page):
     seed_busy_days(timezone.now())
     staff = make_user("moderator", is_staff=True)
