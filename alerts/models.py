@@ -119,18 +119,14 @@ class AlertQuerySet(models.QuerySet):
         that ended failed.
         """
         now = now or timezone.now()
-        due = models.Q(next_attempt_at__lte=now)
-        pending = self.filter(status=Alert.Status.PENDING).aggregate(
-            pending=models.Count("id"),
-            due_now=models.Count("id", filter=due),
-            oldest_due_at=models.Min("next_attempt_at", filter=due),
-        )
+        pending, oldest_due_at = self.waiting(now)
+        due_now = self.filter(status=Alert.Status.PENDING, next_attempt_at__lte=now).count()
         failed = self.filter(status=Alert.Status.FAILED, created_at__gte=since).count()
         return Backlog(
-            pending=pending["pending"],
-            due_now=pending["due_now"],
-            scheduled_later=pending["pending"] - pending["due_now"],
-            oldest_due_at=pending["oldest_due_at"],
+            pending=pending,
+            due_now=due_now,
+            scheduled_later=pending - due_now,
+            oldest_due_at=oldest_due_at,
             failed_since=failed,
         )
 
