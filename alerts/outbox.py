@@ -1,7 +1,8 @@
 """Writing, claiming and settling outbox rows so every alert is delivered once.
 
 Alerts are written in bulk: PostgreSQL takes them through COPY (a popular
-listing can queue thousands), other databases through a batched INSERT.
+listing can queue thousands), other databases (SQLite) through one prepared
+INSERT run over plain tuples.
 
 A sender claims due alerts by stamping a lease on them. Claims take turns (a
 transaction-scoped advisory lock on PostgreSQL, the single writer lock on
@@ -32,7 +33,7 @@ from __future__ import annotations
 import random
 import uuid
 from collections import defaultdict
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Iterator
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -72,6 +73,8 @@ def enqueue(alerts: Iterable[tuple[int, int, list[int]]], now: datetime) -> int:
 
     Runs inside the caller's transaction. The listings must be new in it, so no
     (user, listing) pair can already exist. Counted as queued when it commits.
+    The columns not written (lease_owner, message_id, last_error, nonce, and the
+    nullable times) take the database's defaults, as they do through the ORM.
     """
     columns = (
         "user_id",
@@ -82,37 +85,72 @@ def enqueue(alerts: Iterable[tuple[int, int, list[int]]], now: datetime) -> int:
         "next_attempt_at",
         "created_at",
     )
+    table = connection.ops.quote_name(Alert._meta.db_table)
     if connection.vendor == "postgresql":
-        stamp = now.isoformat()
-        count = 0
-        table = connection.ops.quote_name(Alert._meta.db_table)
-        sql = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
-        with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
-            buffer: list[str] = []
-            for user_id, listing_id, filter_ids in alerts:
-                ids = ",".join(map(str, filter_ids))
-                buffer.append(f"{user_id}\t{listing_id}\t[{ids}]\tpending\t0\t{stamp}\t{stamp}\n")
-                if len(buffer) >= 10_000:
-                    copy.write("".join(buffer))
-                    count += len(buffer)
-                    buffer.clear()
-            copy.write("".join(buffer))
-            count += len(buffer)
-        metrics.count_on_commit(metrics.alerts_queued, count)
-        return count
-    rows = [
-        Alert(
-            user_id=user_id,
-            listing_id=listing_id,
-            filter_ids=filter_ids,
-            next_attempt_at=now,
-            created_at=now,
-        )
-        for user_id, listing_id, filter_ids in alerts
-    ]
-    Alert.objects.bulk_create(rows, batch_size=1000)
-    metrics.count_on_commit(metrics.alerts_queued, len(rows))
-    return len(rows)
+        count = _copy_alerts(table, columns, alerts, now)
+    else:
+        count = _insert_alerts(table, columns, alerts, now)
+    metrics.count_on_commit(metrics.alerts_queued, count)
+    return count
+
+
+def _copy_alerts(
+    table: str,
+    columns: tuple[str, ...],
+    alerts: Iterable[tuple[int, int, list[int]]],
+    now: datetime,
+) -> int:
+    """PostgreSQL: COPY, far faster than any INSERT for thousands of rows."""
+    stamp = now.isoformat()
+    count = 0
+    sql = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
+    # Django's error wrapper is put back around the driver's COPY (IntegrityError, …).
+    with (
+        connection.cursor() as cursor,
+        connection.wrap_database_errors,
+        cursor.cursor.copy(sql) as copy,
+    ):
+        buffer: list[str] = []
+        for user_id, listing_id, filter_ids in alerts:
+            ids = ",".join(map(str, filter_ids))
+            buffer.append(f"{user_id}\t{listing_id}\t[{ids}]\tpending\t0\t{stamp}\t{stamp}\n")
+            if len(buffer) >= 10_000:
+                copy.write("".join(buffer))
+                count += len(buffer)
+                buffer.clear()
+        copy.write("".join(buffer))
+        count += len(buffer)
+    return count
+
+
+def _insert_alerts(
+    table: str,
+    columns: tuple[str, ...],
+    alerts: Iterable[tuple[int, int, list[int]]],
+    now: datetime,
+) -> int:
+    """Other databases (SQLite): one prepared INSERT run over plain tuples, streamed.
+
+    Model instances cost more than the INSERT itself (bulk_create wrote ~5,000 rows/s
+    on SQLite). The values are those the ORM sends: filter_ids as json.dumps writes
+    a list of ints, the time as the backend adapts it.
+    """
+    stamp = connection.ops.adapt_datetimefield_value(now)
+    pending = Alert.Status.PENDING.value
+    count = 0
+
+    def rows() -> Iterator[tuple]:
+        nonlocal count
+        for user_id, listing_id, filter_ids in alerts:
+            count += 1
+            ids = "[" + ", ".join(map(str, filter_ids)) + "]"
+            yield (user_id, listing_id, ids, pending, 0, stamp, stamp)
+
+    placeholders = ", ".join(["%s"] * len(columns))
+    sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders})"
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, rows())
+    return count
 
 
 def new_lease_owner() -> str:

@@ -1,13 +1,18 @@
-"""Ingest benchmark: `import_listings` of 10,000 listings without and with 100,000 filters.
+"""Ingest benchmark: `import_filters` of 100,000 filters for 20,000 users, and
+`import_listings` of 10,000 listings without and with those filters.
 
     make bench       # runs this and bench/matching.py on a throwaway PostgreSQL server
+    DATABASE_URL=sqlite:////tmp/bench.sqlite3 .venv/bin/python bench/ingest.py   # SQLite
     DATABASE_URL=… .venv/bin/python bench/ingest.py [--filters 100000] [--listings 10000]
 
-Needs an empty database (it migrates it). Both runs go through the command's
-code path (parse, validate, upsert, match, queue); the first with no filters
-is the bare ingest, the second adds matching and queueing the alerts. It also
-times a full rebuild of the filter index from the database, what every
-process pays once after a filter changes.
+Needs an empty database (it migrates it; for SQLite, a file that does not exist
+yet). Everything goes through the commands' code paths: the filters are loaded
+by `import_filters` (timed for new users, then again when nothing changed), the
+listings by `import_listings`, first with no filters (the bare ingest), then
+with them (matching, and queueing the alerts: alerts/s for the whole import and
+for the outbox writes alone). It also times a full rebuild of the filter index
+from the database, what every process pays once after filters change, and the
+patch after one edit.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import io
 import json
 import os
 import platform
+import sqlite3
 import sys
 import tempfile
 import time
@@ -32,11 +38,14 @@ import django
 django.setup()
 
 from django.core.management import call_command  # noqa: E402
+from django.core.management.base import CommandError  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
+import scraping.ingest  # noqa: E402
+from alerts import outbox  # noqa: E402
 from alerts.models import Alert  # noqa: E402
-from bench.workload import Workload  # noqa: E402
+from bench.workload import Workload, user_lines  # noqa: E402
 from filters.matching import bump_index_version, current_index  # noqa: E402
 from filters.models import Brand, BrandAlias, Filter  # noqa: E402
 from filters.services import update_filter  # noqa: E402
@@ -67,8 +76,8 @@ def timed_import(path: Path) -> tuple[float, str]:
     return time.perf_counter() - started, out.getvalue().strip()
 
 
-def load_filters(workload: Workload, count: int) -> None:
-    """Users and filters straight into the tables (setup, not what is measured)."""
+def load_brands(workload: Workload) -> None:
+    """The workload's brands and aliases, so its filters' brands are known (setup)."""
     for name, aliases in workload.brand_rows():
         brand, _ = Brand.objects.get_or_create(normalized=normalize(name), defaults={"name": name})
         for alias in aliases:
@@ -76,33 +85,63 @@ def load_filters(workload: Workload, count: int) -> None:
                 BrandAlias.objects.get_or_create(
                     normalized=normalize(alias), defaults={"brand": brand, "alias": alias}
                 )
-    specs = workload.filters(count)
-    users = [
-        User(username=f"bench{n}", discord_id=str(10**17 + n))
-        for n in range(1, specs[-1].owner_id + 1)
-    ]
-    User.objects.bulk_create(users, batch_size=5000)
-    ids = dict(User.objects.filter(username__startswith="bench").values_list("discord_id", "id"))
-    Filter.objects.bulk_create(
-        [
-            Filter(
-                owner_id=ids[str(10**17 + f.owner_id)],
-                name=f"filter {f.id}",
-                brands=list(f.brands),
-                keywords=list(f.keywords),
-                exclude=list(f.exclude),
-                price_min=f.price_min,
-                price_max=f.price_max,
-                markets=list(f.markets),
-            )
-            for f in specs
-        ],
-        batch_size=5000,
-    )
-    # Filters exist for a while before a scan; freshly loaded ones would all look
-    # edited to the index patcher, which looks back a minute for clock skew.
-    Filter.objects.update(updated_at=timezone.now() - timedelta(hours=1))
-    bump_index_version()
+
+
+def write_users(path: Path, workload: Workload, count: int) -> None:
+    with open(path, "w", encoding="utf-8") as handle:
+        for line in user_lines(workload.filters(count)):
+            handle.write(json.dumps(line, ensure_ascii=False) + "\n")
+
+
+def timed_filter_import(path: Path) -> tuple[float, str]:
+    """Seconds and the summary line of `import_filters`; any refused line is printed."""
+    out, err = io.StringIO(), io.StringIO()
+    started = time.perf_counter()
+    try:
+        call_command("import_filters", str(path), stdout=out, stderr=err)
+    except CommandError as error:
+        print(f"import_filters: {error}; the first problems:")
+        print("\n".join(err.getvalue().splitlines()[:5]))
+    return time.perf_counter() - started, out.getvalue().strip()
+
+
+class OutboxTimer:
+    """Stands in for `enqueue` in scraping.ingest, timing the outbox writes alone."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+        self.alerts = 0
+
+    def __call__(self, alerts, now) -> int:
+        started = time.perf_counter()
+        count = outbox.enqueue(alerts, now)
+        # The matches are made as the writer reads them: their time is not the write's.
+        self.seconds += time.perf_counter() - started - getattr(alerts, "seconds", 0.0)
+        self.alerts += count
+        return count
+
+
+def cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo") as info:
+            for line in info:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def database_label() -> str:
+    if connection.vendor == "postgresql":
+        return f"PostgreSQL {connection.pg_version // 10000}"
+    if connection.vendor == "sqlite":
+        return f"SQLite {sqlite3.sqlite_version}"
+    return connection.vendor
+
+
+def per_second(count: int, seconds: float) -> str:
+    return f"{count / seconds:,.0f}/s" if seconds > 0 else "-"
 
 
 def main() -> None:
@@ -113,42 +152,53 @@ def main() -> None:
     args = parser.parse_args()
 
     call_command("migrate", verbosity=0)
-    if connection.vendor != "postgresql":
-        print(f"note: running on {connection.vendor}, not PostgreSQL")
     workload = Workload(profile=args.profile)
     tmp = Path(tempfile.mkdtemp())
     write_listings(tmp / "bare.jsonl", workload.listings(args.listings), "bare")
     write_listings(tmp / "matched.jsonl", workload.listings(args.listings), "match")
+    write_users(tmp / "users.jsonl", workload, args.filters)
 
     bare_seconds, bare_summary = timed_import(tmp / "bare.jsonl")
-    started = time.perf_counter()
-    load_filters(workload, args.filters)
-    setup_seconds = time.perf_counter() - started
+    load_brands(workload)
+    users_seconds, users_summary = timed_filter_import(tmp / "users.jsonl")
+    again_seconds, again_summary = timed_filter_import(tmp / "users.jsonl")
+    # Filters exist for a while before a scan; freshly loaded ones would all look
+    # edited to the index patcher, which looks back a minute for clock skew.
+    Filter.objects.update(updated_at=timezone.now() - timedelta(hours=1))
+    bump_index_version()
     started = time.perf_counter()
     index = current_index()  # builds and caches, as the first match after a change does
     rebuild_seconds = time.perf_counter() - started
-    edited = Filter.objects.order_by("?").first()
+    edited = Filter.objects.filter(price_min__isnull=True).order_by("?").first()
     update_filter(edited.owner, edited.pk, {"price_max": 12345})
     started = time.perf_counter()
     current_index()  # one filter changed: patched in
     patch_seconds = time.perf_counter() - started
+    writes = OutboxTimer()
+    scraping.ingest.enqueue = writes
     matched_seconds, matched_summary = timed_import(tmp / "matched.jsonl")
 
     print(
-        f"machine: {platform.machine()}, {os.cpu_count()} cores, {connection.vendor} {connection.pg_version if connection.vendor == 'postgresql' else ''}, {datetime.now(UTC):%Y-%m-%d}"
+        f"machine: {cpu_model()}, {os.cpu_count()} cores, {platform.system()} "
+        f"{platform.release()}; {database_label()}; {datetime.now(UTC):%Y-%m-%d}"
     )
-    print(
-        f"setup: {args.filters:,} filters of {User.objects.count():,} users loaded in {setup_seconds:.1f} s"
-    )
+    users, filters = User.objects.count(), Filter.objects.count()
+    print(f"import_filters   {users_seconds:7.2f} s   {filters:,} filters of {users:,} users, new")
+    print(f"                 {'':7}     {users_summary}")
+    print(f"  again          {again_seconds:7.2f} s   nothing changed: {again_summary}")
     print(
         f"index rebuild    {rebuild_seconds:7.2f} s   ({len(index):,} filters read from the database and compiled)"
     )
     print(f"index patch      {patch_seconds:7.2f} s   (after one filter edit)")
     print(f"bare ingest      {bare_seconds:7.2f} s   {bare_summary}")
     print(f"with filters     {matched_seconds:7.2f} s   {matched_summary}")
+    alerts = Alert.objects.count()
     print(
-        f"ratio            {matched_seconds / bare_seconds:7.2f} ×   ({Alert.objects.count():,} alerts in the outbox)"
+        f"alerts           {alerts:,} in the outbox: {per_second(alerts, matched_seconds)} over the "
+        f"whole import, outbox writes {writes.seconds:.2f} s = "
+        f"{per_second(writes.alerts, writes.seconds)}"
     )
+    print(f"ratio            {matched_seconds / bare_seconds:7.2f} ×   (with filters / bare)")
 
 
 if __name__ == "__main__":

@@ -6,11 +6,13 @@ popular ones, a long tail of 300 made-up labels is rarely followed. Most filters
 a model (`geobasket`) across brands; 3% are brand-only. The `selective` profile
 has every filter name a model. Listings mention a brand
 in one of its spellings (Latin, katakana, half-width), item words, a size and noise.
+`user_lines` turns the filters into `import_filters` input, one user a line.
 """
 
 from __future__ import annotations
 
 import random
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from filters.index import IndexedFilter
@@ -215,3 +217,37 @@ class Workload:
             price = int(min(2_000_000, max(300, rng.lognormvariate(9.9, 0.9))) // 100 * 100)
             made.append(BenchListing(rng.choice(MARKETS), " ".join(words), brand_field, price))
         return made
+
+
+def bench_discord_id(owner_id: int) -> str:
+    """The Discord id of the benchmark's user `owner_id` (ids as real ones: 18 digits)."""
+    return str(10**17 + owner_id)
+
+
+def user_lines(filters: list[IndexedFilter]) -> Iterator[dict]:
+    """The filters as `import_filters` reads them: one user a line with all their filters
+    (the filters come grouped by owner, as `Workload.filters` makes them)."""
+    line: dict | None = None
+    for spec in filters:
+        if line is None or line["discord_id"] != bench_discord_id(spec.owner_id):
+            if line is not None:
+                yield line
+            line = {
+                "discord_id": bench_discord_id(spec.owner_id),
+                "username": f"bench{spec.owner_id}",
+                "destination": {"kind": "dm"},
+                "filters": [],
+            }
+        line["filters"].append(
+            {
+                "name": f"filter {spec.id}",
+                "brands": list(spec.brands),
+                "keywords": list(spec.keywords),
+                "exclude": list(spec.exclude),
+                "price_min": spec.price_min,
+                "price_max": spec.price_max,
+                "markets": list(spec.markets),
+            }
+        )
+    if line is not None:
+        yield line

@@ -10,9 +10,13 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 
-from django.db import transaction
+from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
+from django.db import connection, transaction
+from django.db.models.expressions import DatabaseDefault
 from django.utils import timezone
 
 from filters.matching import bump_index_version
@@ -31,6 +35,15 @@ _ASCII_DIGITS = re.compile("[0-9]+")
 # Usernames are cut to leave room for the "-<discord id>" that makes a taken one free
 # (User.username holds 150).
 MAX_USERNAME = 120
+# What choosing a destination writes: the destination, and what delivery learned of the old one.
+DESTINATION_FIELDS = [
+    "destination_kind",
+    "destination_channel_id",
+    "destination_guild_id",
+    "dm_unreachable_reason",
+    "channel_broken_reason",
+    "delivery_notice",
+]
 
 
 def check_not_banned(user: User, consequence: str) -> None:
@@ -78,6 +91,12 @@ def _free_username(wanted: str, discord_id: str) -> str:
     return f"{wanted}-{discord_id}"
 
 
+def _needs_rename(user: User, wanted: str, discord_id: str) -> bool:
+    """A known user's name follows their Discord name, unless a ban froze it."""
+    unchanged = user.username in (wanted, f"{wanted}-{discord_id}")
+    return bool(wanted) and not unchanged and not user.is_banned
+
+
 def get_or_create_discord_user(discord_id: object, username: object = "") -> tuple[User, bool]:
     """The account for a Discord id, created on first use with an unusable password.
 
@@ -89,8 +108,7 @@ def get_or_create_discord_user(discord_id: object, username: object = "") -> tup
     user = User.objects.filter(discord_id=discord_id).first()
     if user is not None:
         # The usual case, a name unchanged since last time, costs no query.
-        unchanged = user.username in (wanted, f"{wanted}-{discord_id}")
-        if wanted and not unchanged and not user.is_banned:
+        if _needs_rename(user, wanted, discord_id):
             renamed = _free_username(wanted, discord_id)
             if renamed != user.username:
                 user.username = renamed
@@ -100,6 +118,140 @@ def get_or_create_discord_user(discord_id: object, username: object = "") -> tup
     user.set_unusable_password()
     user.save()
     return user, True
+
+
+def _unusable_password() -> str:
+    """What set_unusable_password() stores (the prefix, then random text), from 30 random
+    bytes at once: Django draws its 40 characters one call each, slow for 20,000 accounts."""
+    return UNUSABLE_PASSWORD_PREFIX + secrets.token_urlsafe(30)
+
+
+class _NameHolders:
+    """Who holds each username a batch may ask for, kept up to date as the batch hands
+    names out: what `_free_username` would read from the table at each step."""
+
+    def __init__(self, names: set[str]) -> None:
+        # A holder without a Discord id (a staff account) holds its name against everybody.
+        self.holders = {
+            name: holder or ""
+            for name, holder in User.objects.filter(username__in=names).values_list(
+                "username", "discord_id"
+            )
+        }
+
+    def free(self, wanted: str, discord_id: str) -> str:
+        wanted = wanted or f"discord-{discord_id}"
+        if self.holders.get(wanted, discord_id) == discord_id:
+            return wanted
+        return f"{wanted}-{discord_id}"
+
+    def move(self, discord_id: str, old: str | None, new: str) -> None:
+        if old is not None and self.holders.get(old) == discord_id:
+            del self.holders[old]
+        self.holders[new] = discord_id
+
+
+def import_discord_accounts(
+    accounts: Sequence[tuple[str, str, tuple[str, str, str]]], known: Mapping[str, User]
+) -> list[tuple[User, bool]]:
+    """Many accounts at once, each with its destination: the same rows and names as
+    `get_or_create_discord_user` then `set_destination` for each in turn, in a few queries.
+
+    `accounts` are clean (Discord id, username, destination), each id once and none of a
+    banned user; `known` holds the stored accounts among them, read (and locked) by the
+    caller in its transaction. Returns (account, created) in the order given.
+    """
+    holders = _NameHolders(
+        {wanted or f"discord-{discord_id}" for discord_id, wanted, _ in accounts}
+    )
+    made: list[User] = []
+    renamed: list[User] = []
+    moved: dict[tuple[str, ...], list[int]] = defaultdict(list)  # destination → who moves there
+    result: list[tuple[User, bool]] = []
+    now = timezone.now()
+    for discord_id, wanted, destination in accounts:
+        user = known.get(discord_id)
+        created = user is None
+        if created:
+            user = User(
+                discord_id=discord_id,
+                username=holders.free(wanted, discord_id),
+                password=_unusable_password(),
+                date_joined=now,
+            )
+            holders.move(discord_id, None, user.username)
+            made.append(user)
+        elif _needs_rename(user, wanted, discord_id):
+            new_name = holders.free(wanted, discord_id)
+            holders.move(discord_id, user.username, new_name)
+            user.username = new_name
+            renamed.append(user)
+        # Choosing a destination also clears what delivery learned about the old one.
+        values = (*destination, "", "", "")
+        if not created and tuple(getattr(user, f) for f in DESTINATION_FIELDS) != values:
+            moved[values].append(user.pk)
+        for name, value in zip(DESTINATION_FIELDS, values, strict=True):
+            setattr(user, name, value)
+        result.append((user, created))
+    # Renames one by one in the order given, as each was free then; they are rare, and
+    # they only free names, which the new accounts may take.
+    for user in renamed:
+        User.objects.filter(pk=user.pk).update(username=user.username)
+    # Most users share a destination (a DM, a server's channel): one UPDATE each.
+    for values, pks in moved.items():
+        User.objects.filter(pk__in=pks).update(**dict(zip(DESTINATION_FIELDS, values, strict=True)))
+    _insert_accounts(made)
+    return result
+
+
+def _insert_accounts(users: list[User]) -> None:
+    """bulk_create, faster: the accounts' values, prepared as bulk_create prepares them,
+    go in through COPY on PostgreSQL and one prepared INSERT elsewhere; then one query
+    reads the new ids.
+
+    bulk_create prepares two dozen values an account, one by one, and an import creates
+    tens of thousands; here a column that holds one value for everybody (most are
+    defaults) is prepared once. Columns with a database default the accounts leave
+    unset are left to the database, as bulk_create leaves them.
+    """
+    if not users:
+        return
+    fields = [
+        f
+        for f in User._meta.concrete_fields
+        if not f.primary_key and not isinstance(getattr(users[0], f.attname), DatabaseDefault)
+    ]
+    columns: list[list] = []
+    for f in fields:
+        values = [f.pre_save(user, True) for user in users]
+        if all(value == values[0] for value in values):
+            columns.append([f.get_db_prep_save(values[0], connection)] * len(users))
+        else:
+            columns.append([f.get_db_prep_save(value, connection) for value in values])
+    quote = connection.ops.quote_name
+    table = quote(User._meta.db_table)
+    names = ", ".join(quote(f.column) for f in fields)
+    rows = zip(*columns, strict=True)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # COPY, as for filters and alerts: executemany would quote each value in Python.
+            # (Django's error wrapper is put back around the driver's COPY.)
+            copying = cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN")
+            with connection.wrap_database_errors, copying as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            placeholders = ", ".join(["%s"] * len(fields))
+            cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({placeholders})", rows)
+    ids = dict(
+        User.objects.filter(discord_id__in=[user.discord_id for user in users]).values_list(
+            "discord_id", "pk"
+        )
+    )
+    for user in users:
+        user.pk = ids[user.discord_id]
+        user._state.adding = False
+        user._state.db = connection.alias
 
 
 def clean_destination(
@@ -131,16 +283,7 @@ def set_destination(user: User, kind: str, channel_id: str = "", guild_id: str =
         guild_id,
     )
     user.dm_unreachable_reason = user.channel_broken_reason = user.delivery_notice = ""
-    user.save(
-        update_fields=[
-            "destination_kind",
-            "destination_channel_id",
-            "destination_guild_id",
-            "dm_unreachable_reason",
-            "channel_broken_reason",
-            "delivery_notice",
-        ]
-    )
+    user.save(update_fields=DESTINATION_FIELDS)
     return user
 
 

@@ -148,3 +148,47 @@ def test_one_sender_holds_the_role_for_a_token_until_it_lets_go_or_stops_renewin
     SenderRole.objects.update(expires_at=timezone.now() - timedelta(seconds=1))  # "b" died
     assert roles.take_role("a", lease_seconds=30)
     assert not roles.take_role("b", lease_seconds=30)
+
+
+@pytest.mark.django_db
+def test_enqueue_stores_what_the_orm_would_store():
+    """enqueue skips model instances (COPY on PostgreSQL, one prepared INSERT over tuples
+    elsewhere); its rows must read back exactly as bulk_create's do, defaults included."""
+    from scraping.models import Listing
+
+    users = [make_user() for _ in range(3)]
+    matches = [[7], [3, 11, 12], [101, 5]]
+    fields = [f.name for f in Alert._meta.concrete_fields if f.name not in ("id", "listing")]
+
+    def stored(listing: Listing) -> list[dict]:
+        return list(Alert.objects.filter(listing=listing).order_by("user_id").values(*fields))
+
+    # A time with microseconds, and one without (written in a shorter form by some backends).
+    for n, now in enumerate([timezone.now(), timezone.now().replace(microsecond=0)]):
+        by_orm, by_enqueue = (
+            Listing.objects.create(
+                market="mercari",
+                external_id=f"same-rows-{n}-{kind}",
+                title="Sacai coat",
+                price=10000,
+                url=f"https://jp.mercari.com/item/same-rows-{n}-{kind}",
+            )
+            for kind in ("orm", "enqueue")
+        )
+        Alert.objects.bulk_create(
+            Alert(
+                user=user,
+                listing=by_orm,
+                filter_ids=ids,
+                next_attempt_at=now,
+                created_at=now,
+            )
+            for user, ids in zip(users, matches, strict=True)
+        )
+        written = outbox.enqueue(
+            [(user.pk, by_enqueue.pk, ids) for user, ids in zip(users, matches, strict=True)], now
+        )
+        assert written == 3
+        assert stored(by_enqueue) == stored(by_orm)
+        assert stored(by_orm)[1]["filter_ids"] == [3, 11, 12]
+        assert {row["status"] for row in stored(by_enqueue)} == {"pending"}

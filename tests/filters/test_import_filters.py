@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
-import pytest
+import re
 
+import pytest
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
+
+from filters.management.commands import import_filters
+from filters.matching import index_stamp
 from filters.models import Filter
-from tests.builders import write_jsonl
+from filters.services import import_discord_user
+from tests.builders import make_user, write_jsonl
 from users.models import User
 from users.services import ban_user
 
@@ -215,3 +222,189 @@ def test_a_missing_file_is_a_clear_error(run_command):
     status, _, err = run_command("import_filters", "/nonexistent/users.jsonl")
     assert status == 1
     assert "can't read /nonexistent/users.jsonl" in err
+
+
+# -- many users at once --------------------------------------------------------------------
+
+
+def _scattered_lines(count: int) -> list:
+    """`count` users' lines, mostly good, with bad ones of every kind scattered among them,
+    users met twice, names asked for twice and users already stored (see _stored_users)."""
+    rows: list = []
+    for n in range(count):
+        filters = [
+            {"name": f"f{k}", "brands": ["Sacai"], "keywords": [f"k{n}"], "price_max": 1000 * k}
+            for k in range(1, 2 + n % 3)
+        ]
+        row = {"discord_id": str(5_000_000 + n), "username": f"hunter{n}", "filters": filters}
+        if n % 2:
+            row["destination"] = {"kind": "channel", "channel_id": str(7000 + n), "guild_id": "42"}
+        if n % 29 == 7:
+            rows.append("{not json")
+            continue
+        if n % 17 == 5:
+            row["filters"][0]["price_max"] = -5
+        elif n % 31 == 3:
+            row["colour"] = "red"
+        elif n % 41 == 11:
+            row["destination"] = {"kind": "channel", "channel_id": "9"}
+        elif n % 43 == 13:
+            row["discord_id"] = "abc"
+        elif n % 19 == 0 and n:  # an earlier user again, renamed, one filter changed, one new
+            again = rows[-10]
+            if isinstance(again, dict):
+                row = {
+                    **again,
+                    "username": f"renamed{n}",
+                    "discord_id": "000" + str(again["discord_id"]),  # the same id, spelt longer
+                    "filters": [
+                        {"name": "F1", "brands": ["Sacai"], "price_max": 777},
+                        {"name": f"more{n}", "keywords": ["coat"]},
+                    ],
+                }
+        elif n % 23 == 1:
+            row["username"] = "twin"  # the first gets it, the next ones twin-<id>
+        rows.append(row)
+    return rows
+
+
+def _stored_users() -> None:
+    """Accounts the lines above meet: one renamed, one banned, one near its quota, one that
+    has just enough room, one with a filter to update, and a staff account holding "sam"."""
+    make_user("old name", discord_id="5000002")
+    near_quota = make_user("near", discord_id="5000004")
+    Filter.objects.bulk_create(
+        Filter(owner=near_quota, name=f"old{k}", keywords=[f"w{k}"]) for k in range(24)
+    )
+    room_for_one = make_user("room", discord_id="5000006")
+    Filter.objects.bulk_create(
+        Filter(owner=room_for_one, name=f"old{k}", keywords=[f"w{k}"]) for k in range(24)
+    )
+    edited = make_user("edited", discord_id="5000008")
+    Filter.objects.create(owner=edited, name="F1", brands=["Sacai"], price_max=5)
+    ban_user(make_user("banned", discord_id="5000010"), "spam")
+    make_user("sam", discord_id=None, is_staff=True)
+
+
+def _line_by_line(lines, brands):
+    """The import as it was before it wrote in bulk: each line in its own transaction."""
+    return [
+        import_discord_user(line.discord_id, line.username, line.destination, line.entries, brands)
+        for line in lines
+    ]
+
+
+def _everything_stored() -> tuple[list, list]:
+    user_fields = [
+        "discord_id",
+        "username",
+        "destination_kind",
+        "destination_channel_id",
+        "destination_guild_id",
+        "is_banned",
+        "filter_quota",
+    ]
+    filter_fields = ["owner__discord_id", "name", "brands", "keywords", "exclude"]
+    filter_fields += ["price_min", "price_max", "markets", "active"]
+    users = sorted(User.objects.values_list(*user_fields), key=repr)
+    filters = sorted(Filter.objects.values_list(*filter_fields), key=repr)
+    return users, filters
+
+
+class _Undo(Exception):
+    pass
+
+
+def test_a_bulk_import_reports_and_stores_exactly_what_line_by_line_did(
+    tmp_path, run_command, monkeypatch
+):
+    _stored_users()
+    rows = _scattered_lines(320)
+    rows[12] = {**rows[12], "username": "sam"}  # held by staff: becomes sam-<id>
+    path = write_jsonl(tmp_path / "users.jsonl", rows)
+    monkeypatch.setattr(import_filters, "CHUNK", 100)  # several chunks
+
+    before = _everything_stored()
+    with monkeypatch.context() as patch:
+        patch.setattr(import_filters, "import_discord_users", _line_by_line)
+        try:
+            with transaction.atomic():
+                expected = run_command("import_filters", str(path))
+                expected_rows = _everything_stored()
+                raise _Undo
+        except _Undo:
+            pass
+    assert _everything_stored() == before
+
+    with CaptureQueriesContext(connection) as queries:
+        status, out, err = run_command("import_filters", str(path))
+    # Written in bulk, not line by line (whose outcome a refused chunk would fall back to).
+    assert len(queries) < len(rows)
+
+    def timeless(text: str) -> str:
+        return re.sub(r", [0-9.]+s\b", "", text)
+
+    assert (status, timeless(out), err) == (expected[0], timeless(expected[1]), expected[2])
+    assert _everything_stored() == expected_rows
+    # What the lines were made to show did happen:
+    assert status == 1
+    for problem in (
+        "not valid JSON",
+        "filters[0].price_max: The maximum price can't be negative.",
+        "colour: is not a user field",
+        "guild_id: Give the server (guild) id of the channel.",
+        "discord_id: The Discord user id must be a number",
+        "discord_id: banned is banned, so their destination and filters can't be changed.",
+        "filters: 24 filters are stored and 2 would be added, over the quota of 25.",
+    ):
+        assert problem in err
+    users = dict(User.objects.values_list("discord_id", "username"))
+    assert users["5000002"] == "hunter2"
+    assert users["5000012"] == "sam-5000012"
+    assert sum(name.startswith("twin-") for name in users.values()) >= 2
+    assert "twin" in users.values()
+    assert Filter.objects.filter(owner__discord_id="5000006").count() == 25
+    assert Filter.objects.get(owner__discord_id="5000008", name="f1").price_max == 1000
+
+
+def test_the_index_is_marked_stale_once_a_chunk_not_once_a_user(tmp_path, run_command, monkeypatch):
+    monkeypatch.setattr(import_filters, "CHUNK", 50)
+    rows = [
+        {"discord_id": str(100 + n), "filters": [{"name": "coat", "keywords": [f"coat {n}"]}]}
+        for n in range(120)
+    ]
+    index_stamp()  # the stamp's row exists before the import
+    before = index_stamp().version
+    status, out, _ = run_command("import_filters", str(write_jsonl(tmp_path / "u.jsonl", rows)))
+    assert status == 0 and "new users 120, filters created 120" in out
+    assert index_stamp().version == before + 3
+
+
+def test_a_chunk_the_database_refuses_is_retried_line_by_line(tmp_path, run_command):
+    # "bob" is taken, so user 901 is named "bob-901", which another account already has:
+    # only the database sees that, when it refuses the chunk's INSERT.
+    make_user("bob", discord_id="900")
+    make_user("bob-901", discord_id="902")
+    rows = [
+        {
+            "discord_id": str(800 + n),
+            "username": f"u{n}",
+            "filters": [{"name": "a", "keywords": ["x"]}],
+        }
+        for n in range(60)
+    ]
+    rows.insert(
+        20, {"discord_id": "901", "username": "bob", "filters": [{"name": "a", "keywords": ["x"]}]}
+    )
+    rows.insert(40, {"discord_id": "777", "filters": [{"name": "bad", "price_max": -1}]})
+    status, out, err = run_command("import_filters", str(write_jsonl(tmp_path / "u.jsonl", rows)))
+    assert status == 1
+    [refused] = [line for line in err.splitlines() if line.startswith("line 21:")]
+    assert refused.startswith("line 21: the database refused it: ")
+    assert "username" in refused
+    assert "line 41: filters[0]." in err
+    assert "read 62, new users 60, filters created 60" in out and "lines with errors 2" in out
+    assert not User.objects.filter(discord_id__in=["901", "777"]).exists()
+    assert (
+        Filter.objects.filter(owner__discord_id__in=[str(800 + n) for n in range(60)]).count() == 60
+    )
