@@ -9,6 +9,24 @@ its base index was built (and the ids of all matchable filters, to notice
 deletions and bans) and matches those through a small overlay. A brand change,
 an overlay past a twentieth of the base, or a base older than ten minutes
 makes a full rebuild instead.
+
+With `REDIS_URL` the stamp is read from a copy in Redis instead of the database
+row at every match. The row stays the truth; the copy is only trusted briefly:
+- it lives STAMP_TTL_MS (2 s), then the next reader reads the row and puts it
+  back, so a copy that went wrong is wrong for 2 s at most, and the database is
+  read about once per 2 s by the whole installation rather than once per match;
+- a bump does not write a copy: on commit it deletes it and moves a generation
+  counter. Two commits' callbacks may run in either order, so a written copy could
+  end older than the row; a deleted one is refilled from the row itself;
+- a reader puts back what it read only if the generation did not move meanwhile,
+  so a reader that read the row just before a bump's commit cannot put the old
+  stamp back after the bump deleted it; and only what it read outside a
+  transaction, which is committed (inside one, the row is read as before).
+So a committed change is seen at the next match whenever Redis took the bump's
+delete, and within 2 s when it did not (Redis went away at that moment). While
+Redis does not answer, the row is read, as without Redis (lib/redis_link.py).
+Comparing the copy against the row at each match would be exact but would read
+the row as often as before, which is what the copy is for.
 """
 
 from __future__ import annotations
@@ -19,12 +37,15 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.conf import settings
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from filters.brands import BrandTable
 from filters.index import FilterIndex, IndexedFilter, PatchedIndex
 from filters.models import Filter, IndexVersion
+from lib.redis_link import RedisLink, redis_link
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +76,19 @@ _cache: _Cache | None = None
 
 def index_stamp() -> Stamp:
     """The version counters with their change time: a counter alone can repeat after
-    a rollback or a database restore, the triple does not."""
+    a rollback or a database restore, the triple does not.
+
+    From the copy in Redis when REDIS_URL is set and Redis answers, else the row.
+    """
+    if not settings.REDIS_URL or connection.in_atomic_block:
+        # Inside a transaction the row as this transaction sees it is the answer (its own
+        # bump included), and it never becomes the copy: it may never be committed.
+        return database_stamp()
+    link = redis_link(settings.REDIS_URL)
+    return link.run(lambda: _stamp_through(link), database_stamp)
+
+
+def database_stamp() -> Stamp:
     row, _ = IndexVersion.objects.get_or_create(pk=1)
     return Stamp(row.version, row.brands_version, row.changed_at)
 
@@ -72,6 +105,45 @@ def bump_index_version(brands: bool = False) -> None:
         IndexVersion.objects.get_or_create(
             pk=1, defaults={"version": 1, "brands_version": int(brands)}
         )
+    if settings.REDIS_URL:
+        transaction.on_commit(_forget_copy)
+
+
+STAMP_KEY = "filters:index-stamp"
+GENERATION_KEY = "filters:index-stamp-generation"
+STAMP_TTL_MS = 2000
+
+# KEYS: the copy, the generation. ARGV: the generation the reader saw, the stamp, the TTL.
+_PUT_BACK = """
+if (redis.call('GET', KEYS[2]) or '') == ARGV[1] then
+  redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+end
+return 0
+"""
+_FORGET = """
+redis.call('INCR', KEYS[2])
+redis.call('DEL', KEYS[1])
+return 0
+"""
+
+
+def _stamp_through(link: RedisLink) -> Stamp:
+    copy, generation = link.client.mget(STAMP_KEY, GENERATION_KEY)
+    if copy is not None:
+        version, brands_version, changed_at = copy.decode().split(" ")
+        return Stamp(int(version), int(brands_version), datetime.fromisoformat(changed_at))
+    stamp = database_stamp()
+    encoded = f"{stamp.version} {stamp.brands_version} {stamp.changed_at.isoformat()}"
+    link.script(_PUT_BACK)(
+        keys=[STAMP_KEY, GENERATION_KEY],
+        args=[(generation or b"").decode(), encoded, STAMP_TTL_MS],
+    )
+    return stamp
+
+
+def _forget_copy() -> None:
+    link = redis_link(settings.REDIS_URL)
+    link.run(lambda: link.script(_FORGET)(keys=[STAMP_KEY, GENERATION_KEY]), lambda: None)
 
 
 def load_indexed_filters(ids: set[int] | None = None) -> list[IndexedFilter]:

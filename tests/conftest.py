@@ -117,6 +117,69 @@ def redis_url(tmp_path_factory):
     server.wait(timeout=10)
 
 
+class RedisServer:
+    """A redis-server of a test's own on a fixed port, stopped and restarted at will
+    (what the session's `redis_url` cannot be: other tests share it)."""
+
+    def __init__(self, workdir: Path, password: str = "") -> None:
+        import shutil
+        import socket
+
+        self.binary = shutil.which("redis-server")
+        if self.binary is None:
+            pytest.fail("redis-server is not installed; install Debian's redis-server package")
+        self.workdir = workdir
+        self.password = password
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        auth = f":{password}@" if password else ""
+        self.url = f"redis://{auth}127.0.0.1:{self.port}/0"
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        import time
+
+        import redis
+
+        self.process = subprocess.Popen(
+            [
+                self.binary,
+                *("--bind", "127.0.0.1", "--port", str(self.port)),
+                *(("--requirepass", self.password) if self.password else ()),
+                *("--save", "", "--appendonly", "no", "--dir", str(self.workdir)),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        client = redis.Redis.from_url(self.url, socket_timeout=1)
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                client.ping()
+                break
+            except redis.ConnectionError:
+                if time.monotonic() > deadline or self.process.poll() is not None:
+                    self.stop()
+                    pytest.fail("redis-server did not start")
+                time.sleep(0.05)
+        client.close()
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+
+
+@pytest.fixture
+def own_redis(tmp_path):
+    """A started RedisServer of this test's own (no password), stopped at the end."""
+    server = RedisServer(tmp_path)
+    server.start()
+    yield server
+    server.stop()
+
+
 @pytest.fixture
 def discord_oauth(settings):
     """The Discord emulator, with "Sign in with Discord" pointed at it as settings would."""

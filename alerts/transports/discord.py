@@ -2,8 +2,8 @@
 
 Each request first takes a slot of the global budget (50 requests/s per token,
 paced evenly and shared through Redis when it is configured), and a message
-also takes a unit of its channel's bucket, learned from X-RateLimit-* headers.
-A 429 is obeyed for its `retry_after`, never less: a global one blocks the
+also takes a unit of its channel's bucket, learned from X-RateLimit-* headers
+(shared through Redis too, alerts/buckets.py). A 429 is obeyed for its `retry_after`, never less: a global one blocks the
 shared budget, a route one blocks the route. A DM channel is opened once per
 user (the sender remembers its id); new DM opens are paced on their own budget
 and pause after Discord says "opening DMs too fast" (40003).
@@ -38,7 +38,7 @@ import aiohttp
 from django.conf import settings
 from django.utils import timezone
 
-from alerts.buckets import RouteBuckets
+from alerts.buckets import make_buckets
 from alerts.ratelimit import make_budget
 from alerts.transports.base import Outcome, Outgoing, Result, Transport
 from lib import metrics
@@ -79,7 +79,7 @@ class DiscordTransport(Transport):
         self.concurrency = settings.DISCORD_MAX_IN_FLIGHT
         self.budget = make_budget(settings.DISCORD_REQUESTS_PER_SECOND, "global-budget")
         self.dm_budget = make_budget(settings.DISCORD_DM_OPENS_PER_SECOND, "dm-opens")
-        self.buckets = RouteBuckets()
+        self.buckets = make_buckets()
         self._paused_until = 0.0
         self._invalid: deque[float] = deque()
         self.invalid_limit = settings.DISCORD_INVALID_REQUESTS_LIMIT
