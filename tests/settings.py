@@ -13,3 +13,13 @@ os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
 os.environ.setdefault("METRICS_DIR", tempfile.mkdtemp(prefix="market-alerts-metrics-"))
 
 from config.settings import *  # noqa: F403
+from config.settings import DATABASES
+
+# A second alias on the test database, as a replica is to the primary, but no router: only
+# tests/config/test_replica.py, which installs it, sends reads through it.
+if "replica" not in DATABASES:
+    DATABASES["replica"] = {
+        **DATABASES["default"],
+        "OPTIONS": dict(DATABASES["default"].get("OPTIONS", {})),
+        "TEST": {"MIRROR": "default"},
+    }
