@@ -148,6 +148,12 @@ class AlertQuerySet(models.QuerySet):
         )["first"]
         return pending.count(), first
 
+    def due_count(self, now: datetime | None = None) -> int:
+        """How many pending alerts are due now, held by a sender or not: what the senders
+        still have to send before they catch up (a range read of alert_due_idx)."""
+        now = now or timezone.now()
+        return self.filter(status=Alert.Status.PENDING, next_attempt_at__lte=now).count()
+
     def last_sent_at(self) -> datetime | None:
         """When Discord accepted the newest sent alert (None before the first): alert_sent_idx."""
         return self.filter(status=Alert.Status.SENT).aggregate(last=models.Max("sent_at"))["last"]
@@ -293,3 +299,61 @@ class DiscordHour(models.Model):
 
     def __str__(self) -> str:
         return f"Discord requests in the hour from {self.hour:%Y-%m-%d %H:00}"
+
+
+class SenderStatusQuerySet(models.QuerySet):
+    def live(self, now: datetime | None = None) -> SenderStatusQuerySet:
+        """The senders whose last heartbeat is recent: three of their beats, so one late
+        beat (a slow database, a busy host) does not count a sender as gone."""
+        now = now or timezone.now()
+        window = timedelta(seconds=3 * settings.ALERTS_HEARTBEAT_SECONDS)
+        return self.filter(heartbeat_at__gte=now - window)
+
+    def publish(self, owner: str, **numbers: float | None) -> None:
+        """Write a sender's numbers as of now: an UPDATE of its row, else the row's INSERT.
+        Rows of senders that died without saying goodbye (SIGKILL) are dropped once they
+        are an hour old, so the table stays a handful of rows."""
+        now = timezone.now()
+        if not self.filter(owner=owner).update(heartbeat_at=now, **numbers):
+            self.bulk_create(
+                [SenderStatus(owner=owner, heartbeat_at=now, **numbers)], ignore_conflicts=True
+            )
+        self.filter(heartbeat_at__lt=now - timedelta(hours=1)).delete()
+
+
+class SenderStatus(models.Model):
+    """What one running sender measured by its last heartbeat, so /health and /metrics can
+    tell how fast the installation can send and how long its backlog takes to drain.
+
+    Each sender (`sendalerts`, or a task's drain while it runs) writes its row on start
+    and on every heartbeat, and deletes it when it stops. Rates are measured over the
+    sender's last few minutes (`alerts.sender.CAPACITY_WINDOW_SECONDS`).
+    """
+
+    owner = models.CharField(max_length=64, unique=True, help_text="The sender's lease owner.")
+    heartbeat_at = models.DateTimeField()
+    alerts_per_second = models.FloatField(default=0.0, help_text="Alerts sent, recently.")
+    requests_per_second = models.FloatField(
+        default=0.0, help_text="Requests made to Discord (or the console), recently."
+    )
+    alerts_per_request = models.FloatField(
+        default=1.0,
+        help_text="Alerts sent per request recently (up to 10 embeds share a message; a DM "
+        "open or a 429 is a request without one); the last measured value while idle, 1 "
+        "before the first send.",
+    )
+    request_budget = models.FloatField(
+        null=True,
+        blank=True,
+        help_text="Requests a second this sender may make now: DISCORD_REQUESTS_PER_SECOND "
+        "while it may send, 0 while it waits for the sending role; empty for the console, "
+        "which has no limit.",
+    )
+
+    objects = SenderStatusQuerySet.as_manager()
+
+    class Meta:
+        verbose_name_plural = "sender statuses"
+
+    def __str__(self) -> str:
+        return f"sender {self.owner}: {self.alerts_per_second:.1f} alerts/s"

@@ -13,7 +13,12 @@ the sender with everybody else. Database work runs in Django's sync thread;
 sending runs on the event loop, so neither waits for the other.
 
 On each heartbeat, and once when it stops, the sender adds the requests and
-429s it made since the last time to the hour's DiscordHour row.
+429s it made since the last time to the hour's DiscordHour row. It also
+publishes its own numbers in its SenderStatus row (written when it starts and
+on each heartbeat, deleted when it stops): the alerts and requests it made a
+second over its last CAPACITY_WINDOW_SECONDS, the alerts per request that
+packing gave, and the requests a second it may make now, from which /health
+and /metrics tell the installation's capacity and the time to drain its backlog.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ import asyncio
 import logging
 import threading
 import time
-from collections import defaultdict
+from collections import defaultdict, deque
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
@@ -36,7 +41,7 @@ from alerts import outbox, roles
 from alerts.batching import PlannedMessage, pack, pack_digest
 from alerts.dispatch import Dispatcher
 from alerts.embeds import AlertView
-from alerts.models import Alert, DiscordHour
+from alerts.models import Alert, DiscordHour, SenderStatus
 from alerts.routing import Route, decide, unreachable_dm_reason
 from alerts.transports import Outcome, Outgoing, Result, Transport
 from lib import metrics
@@ -55,6 +60,9 @@ STOP_GRACE_SECONDS = 7.0  # requests in flight at SIGTERM; the whole stop stays 
 DRAIN_POLL_SECONDS = 0.2
 DB_BACKOFF_BASE_SECONDS = 0.5
 DB_BACKOFF_MAX_SECONDS = 30.0
+# Rates are measured over this much of the sender's recent past: long enough to span
+# several scans' bursts, short enough to follow a change of traffic within minutes.
+CAPACITY_WINDOW_SECONDS = 300.0
 
 
 class Step(Enum):
@@ -119,6 +127,12 @@ class Sender:
         self._db_failures = 0
         self._waiting_logged = False
         self._recorded = self.transport.counters.totals()  # what DiscordHour rows already have
+        # (monotonic time, requests made, alerts sent) at each published status.
+        self._samples: deque[tuple[float, int, int]] = deque()
+        # One alert a message until measured: what single alerts trickling in give; a
+        # backlog packs more (up to 10 embeds a message), so this is a floor.
+        self._alerts_per_request = 1.0
+        self._published = False
 
     # -- running ------------------------------------------------------------------
     def drain(self) -> SendStats:
@@ -194,6 +208,10 @@ class Sender:
             if not self.has_role and not self._waiting_logged:
                 log.info("another sender holds the sending role for this bot token; waiting")
             self._waiting_logged = not self.has_role
+        if not self._published:
+            # After the first try for the role, so the row says whether this sender may send.
+            await db(self._publish_status)()
+            self._published = True
         may_claim = self.has_role or not self.exclusive
         if may_claim and dispatcher.held_alerts < HELD_BATCHES * self.batch_size:
             claimed, messages = await db(self._claim_and_plan)(dispatcher.held_user_ids())
@@ -236,6 +254,38 @@ class Sender:
                 log.warning("the sending role lapsed and another sender took it; claiming stops")
         if held:
             outbox.renew_leases(self.owner, held, self.lease_seconds)
+        self._publish_status()
+
+    def _publish_status(self) -> None:
+        """Write this sender's measured rates and its request budget to its SenderStatus row."""
+        now = time.monotonic()
+        self._samples.append((now, self.transport.counters.requests, self.stats.sent))
+        # Keep the newest sample at least a window old, so the rates span a whole window.
+        while len(self._samples) > 2 and self._samples[1][0] <= now - CAPACITY_WINDOW_SECONDS:
+            self._samples.popleft()
+        since, requests_then, sent_then = self._samples[0]
+        elapsed = now - since
+        requests = self.transport.counters.requests - requests_then
+        sent = self.stats.sent - sent_then
+        if sent and requests:
+            self._alerts_per_request = sent / requests
+        SenderStatus.objects.publish(
+            self.owner,
+            alerts_per_second=sent / elapsed if elapsed > 0 else 0.0,
+            requests_per_second=requests / elapsed if elapsed > 0 else 0.0,
+            alerts_per_request=self._alerts_per_request,
+            request_budget=self.request_budget(),
+        )
+
+    def request_budget(self) -> float | None:
+        """Requests a second this sender may make now: the bot token's pace while it may send
+        (with Redis every sender shares that one pace), none while it waits for the role;
+        None for a transport without a limit (the console)."""
+        if not self.transport.talks_to_discord:
+            return None
+        if self.exclusive and not self.has_role:
+            return 0.0
+        return settings.DISCORD_REQUESTS_PER_SECOND
 
     def _record_discord_hour(self) -> None:
         """Add what the transport did since the last call to this hour's row; a database
@@ -252,6 +302,7 @@ class Sender:
 
     def _let_go(self, in_flight: list[int]) -> None:
         outbox.release(self.owner, in_flight)
+        SenderStatus.objects.filter(owner=self.owner).delete()
         if self.exclusive:
             roles.give_up_role(self.owner)
             self.has_role = False

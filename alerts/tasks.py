@@ -7,6 +7,11 @@ nothing: that sender polls every ALERTS_IDLE_SECONDS and finds the new alerts
 itself. When no sender is alive (a deployment without `sendalerts`), the task
 takes the role and drains. With Redis the budget is shared and the task sends
 beside any other sender.
+
+The task queued after a scan is a wake-up call, not the guarantee: django-q2's
+Redis broker does not hand out again a task lost with its worker. The outbox
+keeps the alerts, and the "alert sweep" schedule (migration 0008) runs
+`sweep_outbox` every minute to send whatever such a loss stranded.
 """
 
 from __future__ import annotations
@@ -14,10 +19,12 @@ from __future__ import annotations
 from django_q.tasks import async_task
 
 from alerts import roles
+from alerts.models import SenderStatus
 from alerts.sender import Sender
 from alerts.transports import get_transport
 
 SENDER_RUNNING = "sendalerts is running: it sends what is due"
+SWEEP_NOT_NEEDED = "a live sender is sending: nothing to sweep"
 
 
 def send_alerts_soon(queued: int) -> None:
@@ -33,3 +40,15 @@ def send_due_alerts() -> str:
     if sender.exclusive and not roles.take_role(sender.owner, sender.lease_seconds):
         return SENDER_RUNNING
     return sender.drain().summary()
+
+
+def sweep_outbox() -> str:
+    """Every minute: send what is due unless a live sender is at it already.
+
+    A live sender that may send (one with the sending role, or any with Redis) finds
+    every due alert itself, so the sweep returns at once; with Redis this also keeps a
+    sweep from taking a worker the scans need while `sendalerts` drains a backlog.
+    """
+    if SenderStatus.objects.live().exclude(request_budget=0).exists():
+        return SWEEP_NOT_NEEDED
+    return send_due_alerts()

@@ -25,6 +25,13 @@ token or error text, only counts, ages in whole seconds, source codes and schedu
 - sources (degraded): a source paused by its circuit breaker, or a configured source
   (SCRAPING_SOURCES) without a successful scan in STALE_CYCLES of its intervals, or never
   (a fresh install's first scans included: degraded, not failing).
+- senders (degraded): the live senders (a SenderStatus heartbeat within three
+  ALERTS_HEARTBEAT_SECONDS), what they can send (`capacity_alerts_per_second`: the bot
+  token's request budget, DISCORD_REQUESTS_PER_SECOND, times the alerts per request their
+  recent sends packed; null for the console, which has no limit) and `seconds_to_drain`, the
+  due alerts over that capacity (null when nothing may send). Degraded when draining takes
+  more than half of HEALTH_MAX_OUTBOX_AGE, so the outbox check's failure is seen coming,
+  or when alerts have been due for NO_SENDER_GRACE and no live sender may send them.
 - delivery (always ok): seconds since Discord accepted the newest sent alert, null before
   the first; whether that is too long depends on the traffic, which the outbox check sees.
 
@@ -34,6 +41,7 @@ outbox and source reads are shared with /metrics (config/metrics_view.py).
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -51,7 +59,8 @@ from django_q.models import Schedule
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from alerts.models import Alert
+from alerts.models import Alert, SenderStatus
+from config.db_router import check_replica, replica_in_use
 from lib.text import counted
 from scraping.models import SourceState
 from scraping.scanner import interval_for
@@ -67,6 +76,9 @@ REDIS_TIMEOUT = 1.0  # seconds, to connect and to answer
 SCHEDULE_GRACE = timedelta(minutes=2)
 LONGEST_SCHEDULE_MARGIN = timedelta(hours=1)
 STALE_CYCLES = 3
+# Due alerts without a live sender are sent by the next task or minutely sweep: after two
+# sweeps' worth of waiting, nothing is sending them.
+NO_SENDER_GRACE = timedelta(minutes=2)
 
 Check = dict[str, Any]
 
@@ -75,13 +87,60 @@ Check = dict[str, Any]
 class Outbox:
     pending: int  # every pending alert, due now or scheduled later
     oldest_due_seconds: int  # how long the oldest due one has waited; 0 when none is due
+    due: int  # the pending alerts due now, held by a sender or not
 
 
 def read_outbox(now: datetime) -> Outbox:
     """The outbox backlog, as /health and /metrics both report it."""
     pending, first_due = Alert.objects.waiting(now)
     waited = (now - first_due).total_seconds() if first_due else 0.0
-    return Outbox(pending=pending, oldest_due_seconds=max(round(waited), 0))
+    due = Alert.objects.due_count(now) if first_due else 0
+    return Outbox(pending=pending, oldest_due_seconds=max(round(waited), 0), due=due)
+
+
+@dataclass(frozen=True)
+class Capacity:
+    live: int  # senders with a recent heartbeat
+    sending: int  # of them, those that may send now (the role's holder, or any with Redis)
+    alerts_per_second: float  # what the live senders sent a second lately, summed
+    alerts_per_request: float
+    # What they can send a second now; None without a limit (the console transport).
+    capacity_alerts_per_second: float | None
+    # The due alerts over the capacity; None when nothing may send them (never drains).
+    seconds_to_drain: float | None
+
+
+def read_capacity(now: datetime, due: int) -> Capacity:
+    """How fast the live senders can send, from the numbers each publishes on its heartbeat.
+
+    One bot token has one request budget: with Redis every sender shares it, without
+    Redis only the role's holder sends. So the capacity is that budget (the largest any
+    live sender may use, not their sum) times the alerts a request carried lately, over
+    all live senders' requests; with no recent request, the senders' last measured ratio.
+    """
+    live = list(SenderStatus.objects.live(now))
+    budgets = [status.request_budget for status in live]
+    requests = sum(status.requests_per_second for status in live)
+    sent = sum(status.alerts_per_second for status in live)
+    if sent and requests:
+        per_request = sent / requests
+    elif live:
+        per_request = sum(status.alerts_per_request for status in live) / len(live)
+    else:
+        per_request = 1.0
+    if None in budgets:
+        capacity, drain = None, 0.0
+    else:
+        capacity = max(budgets, default=0.0) * per_request
+        drain = due / capacity if capacity else (None if due else 0.0)
+    return Capacity(
+        live=len(live),
+        sending=sum(1 for budget in budgets if budget is None or budget > 0),
+        alerts_per_second=sent,
+        alerts_per_request=per_request,
+        capacity_alerts_per_second=capacity,
+        seconds_to_drain=drain,
+    )
 
 
 def spoken(seconds: float) -> str:
@@ -184,6 +243,45 @@ def check_outbox(outbox: Outbox) -> Check:
     return {"status": OK, **found}
 
 
+def check_senders(capacity: Capacity, outbox: Outbox) -> Check:
+    capacity_now = capacity.capacity_alerts_per_second
+    found: Check = {
+        "live": capacity.live,
+        "sending": capacity.sending,
+        "alerts_per_second": round(capacity.alerts_per_second, 1),
+        "alerts_per_request": round(capacity.alerts_per_request, 2),
+        "capacity_alerts_per_second": None if capacity_now is None else round(capacity_now, 1),
+        "due": outbox.due,
+        "seconds_to_drain": (
+            None if capacity.seconds_to_drain is None else round(capacity.seconds_to_drain)
+        ),
+    }
+    limit = settings.HEALTH_MAX_OUTBOX_AGE
+    stuck = outbox.due and outbox.oldest_due_seconds > NO_SENDER_GRACE.total_seconds()
+    if stuck and not capacity.sending:
+        oldest = spoken(outbox.oldest_due_seconds)
+        waiting = f"{counted(outbox.due, 'due alert')} (the oldest for {oldest})"
+        if capacity.live:
+            # Waiting for a role whose holder does not publish: it died (the role lapses
+            # within ALERTS_LEASE_SECONDS) or cannot write its status.
+            why = f"{counted(capacity.live, 'live sender')}, but none holds the sending role"
+        else:
+            heartbeat = spoken(3 * settings.ALERTS_HEARTBEAT_SECONDS)
+            why = f"no sender has sent a heartbeat in the last {heartbeat}: is sendalerts running?"
+        return {"status": DEGRADED, "reason": f"{waiting}, and {why}", **found}
+    if capacity.seconds_to_drain is not None and capacity.seconds_to_drain > limit / 2:
+        return {
+            "status": DEGRADED,
+            "reason": f"At {capacity_now:.1f} alerts a second the "
+            f"{counted(outbox.due, 'due alert')} take {spoken(capacity.seconds_to_drain)} to "
+            "send, more than half of "
+            f"HEALTH_MAX_OUTBOX_AGE ({spoken(limit)}): alerts are queued faster than the bot "
+            "token can send them.",
+            **found,
+        }
+    return {"status": OK, **found}
+
+
 def _source_entry(code: str, state: SourceState | None, now: datetime) -> tuple[Check, str]:
     """What /health shows of one source, and the sentence's part when it needs a look."""
     last_success = state.last_success_at if state else None
@@ -253,9 +351,14 @@ def run_checks(now: datetime | None = None) -> dict[str, Any]:
     """Every check, and the overall status (the worst of theirs)."""
     now = now or timezone.now()
     checks: dict[str, Check] = {"database": check_database(), "redis": check_redis()}
+    if replica_in_use():  # DATABASE_REPLICA_URL: reachable, and how far behind (degraded)
+        checks["replica"] = check_replica()
+    # Read once for both checks that show it (again by the second if the first failed).
+    outbox = functools.cache(lambda: read_outbox(now))
     reading: dict[str, Callable[[], Check]] = {
         "queue": lambda: check_queue(now),
-        "outbox": lambda: check_outbox(read_outbox(now)),
+        "outbox": lambda: check_outbox(outbox()),
+        "senders": lambda: check_senders(read_capacity(now, outbox().due), outbox()),
         "sources": lambda: check_sources(SourceState.objects.by_source(), now),
         "delivery": lambda: check_delivery(now),
     }

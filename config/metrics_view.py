@@ -12,6 +12,7 @@ from __future__ import annotations
 import hmac
 import ipaddress
 import logging
+import math
 from collections.abc import Iterator
 
 from django.conf import settings
@@ -23,7 +24,7 @@ from django.views.decorators.http import require_safe
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from config.health import read_outbox
+from config.health import read_capacity, read_outbox
 from filters.models import Filter
 from lib.metrics import PREFIX, SOURCES, exposition
 from scraping.models import SourceState
@@ -32,11 +33,14 @@ log = logging.getLogger(__name__)
 
 
 class DatabaseGauges(Collector):
-    """The outbox backlog, paused sources and matchable filters, as the database has them now."""
+    """The outbox backlog, the senders' capacity, paused sources and matchable filters, as
+    the database has them now."""
 
     def collect(self) -> Iterator[Metric]:
         try:
-            outbox = read_outbox(timezone.now())
+            now = timezone.now()
+            outbox = read_outbox(now)
+            capacity = read_capacity(now, outbox.due)
             states = SourceState.objects.by_source()
             filters = Filter.objects.matchable().count()
         except DatabaseError as error:
@@ -53,6 +57,23 @@ class DatabaseGauges(Collector):
             "How long the oldest due alert has waited; 0 when none is due.",
             value=outbox.oldest_due_seconds,
         )
+        # +Inf where /health says null: no limit (the console), or a backlog nothing may send.
+        yield GaugeMetricFamily(
+            f"{PREFIX}_senders_live",
+            "Senders whose heartbeat is recent (three ALERTS_HEARTBEAT_SECONDS).",
+            value=capacity.live,
+        )
+        yield GaugeMetricFamily(
+            f"{PREFIX}_sender_capacity_alerts_per_second",
+            "Alerts a second the live senders can send now: the bot token's request budget "
+            "times the alerts per request of their recent sends; +Inf without a limit.",
+            value=_or_infinity(capacity.capacity_alerts_per_second),
+        )
+        yield GaugeMetricFamily(
+            f"{PREFIX}_outbox_drain_seconds",
+            "Seconds to send the due alerts at that capacity; +Inf while nothing may send them.",
+            value=_or_infinity(capacity.seconds_to_drain),
+        )
         paused = GaugeMetricFamily(
             f"{PREFIX}_source_paused",
             "1 while a source's circuit breaker pauses its scans, else 0.",
@@ -67,6 +88,10 @@ class DatabaseGauges(Collector):
             "Filters that take part in matching: active, of users who are not banned.",
             value=filters,
         )
+
+
+def _or_infinity(number: float | None) -> float:
+    return math.inf if number is None else number
 
 
 def is_local(request: HttpRequest) -> bool:

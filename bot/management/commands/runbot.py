@@ -2,7 +2,9 @@
 
 The bot logs in over REST, then keeps a gateway connection for interactions.
 When the gateway can't be reached it logs why and tries again with backoff;
-SIGTERM or Ctrl-C closes it cleanly.
+SIGTERM or Ctrl-C closes it cleanly. `--shards 0,1` runs those shards of
+DISCORD_SHARD_COUNT (overriding DISCORD_SHARD_IDS), so several processes split
+the bot's shards.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import discord
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from bot.client import AlertsBot, command_payload, use_api_base
+from bot.client import AlertsBot, Sharding, ShardingError, command_payload, sharding, use_api_base
 
 log = logging.getLogger("bot.runbot")
 NO_TOKEN = (
@@ -41,6 +43,11 @@ class Command(BaseCommand):
         parser.add_argument(
             "--invite-url", action="store_true", help="print the link that adds the bot to a server"
         )
+        parser.add_argument(
+            "--shards",
+            help="this process's shard ids, like 0,1, of DISCORD_SHARD_COUNT (overrides "
+            "DISCORD_SHARD_IDS)",
+        )
 
     def handle(
         self,
@@ -49,6 +56,7 @@ class Command(BaseCommand):
         sync: bool = False,
         guild: int | None = None,
         invite_url: bool = False,
+        shards: str | None = None,
         **options,
     ) -> None:
         if invite_url:
@@ -76,7 +84,11 @@ class Command(BaseCommand):
             )
             self.stdout.write(f"registered {synced} commands for {where}")
             return
-        asyncio.run(self._run())
+        try:
+            chosen = sharding(shards)
+        except ShardingError as error:
+            raise CommandError(str(error)) from None
+        asyncio.run(self._run(chosen))
 
     async def _sync(self, guild_id: int | None) -> int:
         bot = AlertsBot()
@@ -87,8 +99,8 @@ class Command(BaseCommand):
                 bot.tree.copy_global_to(guild=target)
             return len(await bot.tree.sync(guild=target))
 
-    async def _run(self) -> None:
-        bot = AlertsBot()
+    async def _run(self, shards: Sharding) -> None:
+        bot = AlertsBot(shards)
         stopping = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
@@ -98,7 +110,12 @@ class Command(BaseCommand):
                 await bot.login(settings.DISCORD_BOT_TOKEN)
             except discord.LoginFailure as error:
                 raise CommandError(f"Discord refused the bot token: {error}") from None
-            log.info("logged in as %s (application %s)", bot.user, bot.application_id)
+            log.info(
+                "logged in as %s (application %s), %s",
+                bot.user,
+                bot.application_id,
+                shards.describe(),
+            )
             connection = asyncio.create_task(self._stay_connected(bot))
             await stopping.wait()
             log.info("stopping: closing the gateway connection")
