@@ -7,6 +7,9 @@ leased and renewed by the holder's heartbeat like its alerts; a holder that
 stops renewing loses it after one lease. `sendalerts` takes it and keeps it;
 the task queued after a scan sends only when nobody holds it. With Redis the
 budget is shared and the role is not used.
+
+The same lease rows serve other one-holder roles: each market's poller
+(`scraping.pollers`) holds "poller:<market>" (`take_lease`).
 """
 
 from __future__ import annotations
@@ -35,9 +38,18 @@ def take_role(owner: str, lease_seconds: float | None = None) -> bool:
     Called again by the holder's heartbeat to renew it; a holder that stops
     renewing loses it after one lease.
     """
+    return take_lease(role_name(), owner, lease_seconds or settings.ALERTS_LEASE_SECONDS)
+
+
+def give_up_role(owner: str) -> int:
+    return give_up_lease(role_name(), owner)
+
+
+def take_lease(name: str, owner: str, lease_seconds: float) -> bool:
+    """Take, or renew, the lease `name` (any one-holder role, e.g. "poller:rakuma"); False while
+    another owner holds it unexpired."""
     now = timezone.now()
-    until = now + timedelta(seconds=lease_seconds or settings.ALERTS_LEASE_SECONDS)
-    name = role_name()
+    until = now + timedelta(seconds=lease_seconds)
     free = Q(owner=owner) | Q(owner="") | Q(expires_at__isnull=True) | Q(expires_at__lte=now)
     if SenderRole.objects.filter(name=name).filter(free).update(owner=owner, expires_at=until):
         return True
@@ -49,7 +61,11 @@ def take_role(owner: str, lease_seconds: float | None = None) -> bool:
     )
 
 
-def give_up_role(owner: str) -> int:
-    return SenderRole.objects.filter(name=role_name(), owner=owner).update(
-        owner="", expires_at=None
-    )
+def give_up_lease(name: str, owner: str) -> int:
+    return SenderRole.objects.filter(name=name, owner=owner).update(owner="", expires_at=None)
+
+
+def lease_holder(name: str) -> str:
+    """Who holds the lease `name` now; "" when nobody does or the lease ran out."""
+    row = SenderRole.objects.filter(name=name, expires_at__gt=timezone.now()).exclude(owner="")
+    return row.values_list("owner", flat=True).first() or ""

@@ -39,8 +39,13 @@ class FakeMarketplace:
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
 
     # -- publishing ---------------------------------------------------------------
-    def start(self) -> None:
+    def start(self, publish: bool = True) -> None:
+        """Serve; and publish now, or later with `start_publishing` (after the scanners are up)."""
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        if publish:
+            self.start_publishing()
+
+    def start_publishing(self) -> None:
         threading.Thread(target=self._publish, daemon=True).start()
 
     def stop_publishing(self) -> None:

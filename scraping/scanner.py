@@ -1,12 +1,14 @@
 """One scan cycle of one marketplace: plan the searches, fetch them politely, ingest what is new.
 
-The searches of a cycle can be spread evenly over the scan interval (the
-scheduled scans do), so a source sees a steady trickle instead of a burst.
+The searches of a cycle can be spread evenly over the scan interval (each
+market's poller does, see scraping/pollers.py), so a source sees a steady
+trickle instead of a burst.
 Where the plan reads a market's newest-first feed instead, each read pages
 back until the listings already seen make up half a page, so nothing new is
 missed between reads. Fetching and parsing happen in threads; ingesting
 (upsert, match, queue alerts) happens in the calling thread as each page
-arrives, so a listing is matched as soon as its page is in. A request that
+arrives, so a listing is matched as soon as its page is in, and delivery is
+woken as soon as a page stores alerts (`AlertWaker`). A request that
 fails after its retries, a page that changed shape, or any other exception
 while fetching, parsing or ingesting one page is counted and logged with the
 source's name; the rest of the cycle goes on. A 404 that the source
@@ -28,6 +30,7 @@ from types import ModuleType
 from django.conf import settings
 from django.utils import timezone
 
+from alerts import roles
 from alerts.tasks import send_alerts_soon
 from filters.brands import BrandTable
 from filters.models import Filter
@@ -46,6 +49,10 @@ SOURCES: dict[str, ModuleType] = {
     module.CODE: module for module in (mercari, yahoo_auctions, paypay_fleamarket, rakuma)
 }
 SCANNABLE = [*SOURCES, jsonfeed.CODE]
+# A cycle queues at most one send task this often; a live `sendalerts` needs none.
+WAKE_GAP_SECONDS = 5.0
+# How often a cycle calls its heartbeat while it waits for pages.
+HEARTBEAT_SECONDS = 1.0
 
 
 def interval_for(source: str) -> int:
@@ -134,6 +141,41 @@ def next_feed_page(source: str, job: Job, page: Page, seen: int) -> Job | None:
     return Job(job.search, token, job.pages_back + 1) if token else None
 
 
+class AlertWaker:
+    """Wakes delivery as soon as a page stores alerts.
+
+    A live `sendalerts` polls every ALERTS_IDLE_SECONDS and finds them itself:
+    while someone holds the sending role nothing is queued. Otherwise a django-q2
+    send task is queued, at most one every `gap` seconds; alerts stored in
+    between are covered by the next `flush_due` (the pollers call it every
+    heartbeat) or by `flush` at the end of a cycle. Alerts stay pending until a
+    task is queued, so a task that was finishing its drain when they came is
+    followed by another.
+    """
+
+    def __init__(self, gap: float = WAKE_GAP_SECONDS) -> None:
+        self.gap = gap
+        self.pending = 0
+        self._last_try = -gap
+
+    def stored(self, alerts: int) -> None:
+        self.pending += alerts
+        self.flush_due()
+
+    def flush_due(self) -> None:
+        if self.pending and time.monotonic() - self._last_try >= self.gap:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.pending:
+            return
+        self._last_try = time.monotonic()
+        if roles.lease_holder(roles.role_name()):
+            return  # a sender is live (or a send task is draining): it will see them
+        queued, self.pending = self.pending, 0
+        send_alerts_soon(queued)
+
+
 def scan_source(
     source: str,
     spread_seconds: float = 0.0,
@@ -141,10 +183,15 @@ def scan_source(
     progress: Callable[[int], None] | None = None,
     stopping: threading.Event | None = None,
     planned: Callable[[int], None] | None = None,
+    waker: AlertWaker | None = None,
+    heartbeat: Callable[[], None] | None = None,
 ) -> Scan | None:
     """Run one cycle; None when the source's circuit breaker has it paused. Setting
     `stopping` (SIGTERM) skips the fetches not started yet; the cycle ends at once.
-    `planned` hears how many fetches the cycle starts with, `progress` each one done."""
+    `planned` hears how many fetches the cycle starts with, `progress` each one done.
+    `waker` hears of each page's alerts (by default a waker of this cycle alone,
+    flushed at its end); `heartbeat` is called about every HEARTBEAT_SECONDS while
+    the cycle waits for its pages, in the calling thread."""
     state = breaker.state_of(source)
     if state.is_paused:
         log.warning("%s is paused until %s: %s", source, state.paused_until, state.last_error)
@@ -152,21 +199,34 @@ def scan_source(
     client = client or client_for(source)
     scan = Scan.objects.create(source=source)
     stopping = stopping or threading.Event()
+    own_waker = waker is None
+    waker = waker or AlertWaker()
     problems: list[str] = []
     jobs: list[Job] = []
     try:
         jobs, scan.filters = planned_jobs(source)
         if planned:
             planned(len(jobs))
-        _run_jobs(source, scan, jobs, client, spread_seconds, progress, stopping, problems)
+        _run_jobs(
+            source,
+            scan,
+            jobs,
+            client,
+            spread_seconds,
+            progress,
+            stopping,
+            problems,
+            waker,
+            heartbeat,
+        )
     except Exception as error:
         # Planning or the database failed: still a recorded cycle, and a failure for the breaker.
         problems.append(describe_error(source, error))
         _finish(source, scan, client, problems, failed=True)
         raise
     _finish(source, scan, client, problems, failed=len(problems) >= len(jobs))
-    if scan.alerts:
-        send_alerts_soon(scan.alerts)
+    if own_waker:
+        waker.flush()
     return scan
 
 
@@ -179,6 +239,8 @@ def _run_jobs(
     progress: Callable[[int], None] | None,
     stopping: threading.Event,
     problems: list[str],
+    waker: AlertWaker,
+    heartbeat: Callable[[], None] | None,
 ) -> None:
     """Fetch in threads and ingest each page as it arrives; a failed page is one problem."""
     step = spread_seconds / len(jobs) if jobs else 0.0
@@ -193,7 +255,9 @@ def _run_jobs(
         pending = {pool.submit(run, job, started + n * step): job for n, job in enumerate(jobs)}
         try:
             while pending:
-                done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                done, _ = wait(pending, timeout=HEARTBEAT_SECONDS, return_when=FIRST_COMPLETED)
+                if heartbeat:
+                    heartbeat()
                 for future in done:
                     job = pending.pop(future)
                     try:
@@ -205,6 +269,8 @@ def _run_jobs(
                         scan.new_items += result.new
                         scan.alerts += result.alerts
                         scan.broken_items += page.broken
+                        if result.alerts:
+                            waker.stored(result.alerts)
                         if older := next_feed_page(source, job, page, result.seen):
                             pending[pool.submit(run, older, 0.0)] = older
                     except Exception as error:  # whatever one page hit, the others go on

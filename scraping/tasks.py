@@ -23,11 +23,16 @@ def replay_demo_listings(count: int = 4) -> str:
 
 
 def scan_market(source: str) -> str:
-    """One scan cycle, its searches spread over the scan interval (the schedule's period)."""
+    """One cycle of a market, its reads back to back: left for a "scan <source>" schedule or
+    task from before the pollers (setup_schedules removes those). A market whose poller
+    is alive is left to it; a worker is never parked between reads."""
     from scraping.models import paused_summary
-    from scraping.scanner import interval_for, scan_source
+    from scraping.pollers import poller_of
+    from scraping.scanner import scan_source
 
-    scan = scan_source(source, spread_seconds=interval_for(source) * 0.9)
+    if holder := poller_of(source):
+        return f"{source}: polled by qcluster {holder}; nothing to do"
+    scan = scan_source(source)
     return scan.summary() if scan else paused_summary(source)
 
 

@@ -137,24 +137,18 @@ def test_scan_once_prints_a_summary_per_source(marketplace, run_command):
     assert out.startswith("paypay_fleamarket: 2 requests for 1 filter, 4 items seen, 2 new,")
 
 
-def test_setup_schedules_installs_one_scan_per_source_idempotently(run_command, settings):
+def test_setup_schedules_keeps_retention_and_removes_the_old_scan_schedules(run_command, settings):
     from django_q.models import Schedule
 
     settings.SCRAPING_SOURCES = ["mercari", "rakuma"]
-    settings.SCRAPING_INTERVALS = {"rakuma": 180}
+    Schedule.objects.create(
+        name="scan rakuma", func="scraping.tasks.scan_market", args="('rakuma',)"
+    )
+    status, out, _ = run_command("setup_schedules")
     run_command("setup_schedules")
-    run_command("setup_schedules")
-    scans = Schedule.objects.filter(name__startswith="scan ")
-    assert sorted(scans.values_list("name", "func", "args", "minutes")) == [
-        ("scan mercari", "scraping.tasks.scan_market", "('mercari',)", 1),
-        ("scan rakuma", "scraping.tasks.scan_market", "('rakuma',)", 3),
-    ]
-    settings.SCRAPING_SOURCES = ["rakuma"]
-    settings.SCRAPING_INTERVALS = {}
-    run_command("setup_schedules")
-    assert list(
-        Schedule.objects.filter(name__startswith="scan ").values_list("name", flat=True)
-    ) == ["scan rakuma"]
+    assert status == 0 and "removed “scan rakuma”: the pollers of qcluster read the markets" in out
+    assert not Schedule.objects.filter(name__startswith="scan ").exists()  # pollers read them
+    assert Schedule.objects.get(name="retention").func == "scraping.tasks.purge_old_records"
 
 
 def test_a_paused_source_shows_in_the_admin_and_can_be_resumed(admin_client, settings):
@@ -254,13 +248,27 @@ def test_the_scheduled_task_scans_and_reports_in_one_line(marketplace, settings)
     from scraping.breaker import record_failure
     from scraping.tasks import scan_market
 
-    settings.SCRAPING_INTERVALS = {"rakuma": 1}
+    settings.SCRAPING_INTERVALS = {"rakuma": 60}
     sacai_fans_on("rakuma", 1)
     marketplace.serve("/s", Reply(RAKUMA_PAGE))
+    started = time.monotonic()
     assert scan_market("rakuma").startswith("rakuma: 2 requests for 1 filter, 4 items seen, 2 new")
+    # Its two reads back to back, not half a minute apart: no worker parked between reads.
+    assert time.monotonic() - started < 20
     settings.SCRAPING_BREAKER_FAILURES = 1
     record_failure("rakuma", "rakuma: HTTP 503")
     assert scan_market("rakuma") == "rakuma: paused by its circuit breaker (see the admin)"
+
+
+def test_a_left_over_scheduled_scan_leaves_a_polled_market_to_its_poller(marketplace):
+    from alerts.roles import take_lease
+    from scraping.tasks import scan_market
+
+    sacai_fans_on("rakuma", 1)
+    marketplace.serve("/s", Reply(RAKUMA_PAGE))
+    assert take_lease("poller:rakuma", "host-a:123", 30)
+    assert scan_market("rakuma") == "rakuma: polled by qcluster host-a:123; nothing to do"
+    assert marketplace.requests == []
 
 
 YAHOO_NO_RESULTS = (
@@ -321,3 +329,31 @@ def test_an_unexpected_exception_in_a_parser_is_a_recorded_failed_scan(
     state = state_of("rakuma")
     assert state.is_paused and "RuntimeError" in state.last_error
     assert "Traceback" in caplog.text  # logged with where it happened
+
+
+def test_the_first_page_that_stores_alerts_wakes_delivery_not_the_end_of_the_cycle(marketplace):
+    from django_q.models import OrmQ
+
+    sacai_fans_on("rakuma", 1)
+    marketplace.serve("/s", Reply(RAKUMA_PAGE))
+    send_tasks_after_each_page = []
+    scan_source(
+        "rakuma",
+        spread_seconds=0.4,
+        client=quick_client("rakuma"),
+        progress=lambda _: send_tasks_after_each_page.append(OrmQ.objects.count()),
+    )
+    # The first page's listings alerted and queued a send at once; the second found them seen.
+    assert send_tasks_after_each_page == [1, 1]
+
+
+def test_no_send_task_is_queued_while_a_live_sender_holds_the_role(marketplace):
+    from django_q.models import OrmQ
+
+    from alerts.roles import take_role
+
+    assert take_role("a-live-sendalerts")
+    sacai_fans_on("rakuma", 1)
+    marketplace.serve("/s", Reply(RAKUMA_PAGE))
+    scan = scan_source("rakuma", client=quick_client("rakuma"))
+    assert scan.alerts == 1 and not OrmQ.objects.exists()  # it polls and finds them itself

@@ -1,23 +1,24 @@
-"""`manage.py scan [--source CODE] --once`: scan the marketplaces in the foreground.
+"""`manage.py scan [--source CODE] [--once]`: scan the marketplaces in the foreground.
 
 With `--once`, one cycle per source, with a progress bar on a terminal and a
-summary line per source. Without it, cycles repeat every source's interval,
-the sources taking turns and each one's searches spread over its share,
-until SIGTERM or Ctrl-C, which skip the searches not started yet. In production django-q2 runs the scans instead
-(`setup_schedules`).
+summary line per source. Without it, the same pollers as `qcluster` runs
+(scraping/pollers.py), one per source, each reading its market at an even pace
+and printing a summary line per cycle, until SIGTERM or Ctrl-C, which skip
+the fetches not started yet. A market another live poller (a `qcluster`)
+holds is left to it. In production `qcluster` runs the pollers.
 """
 
 from __future__ import annotations
 
 import signal
-import threading
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from lib.progress import progress_bar
 from scraping.models import Scan, paused_summary
-from scraping.scanner import SCANNABLE, interval_for, scan_source
+from scraping.pollers import Pollers
+from scraping.scanner import SCANNABLE, scan_source
 
 
 def describe(scan: Scan | None, source: str) -> str:
@@ -51,12 +52,10 @@ class Command(BaseCommand):
                     scan = scan_source(code, progress=bar.update, planned=planned)
                 self.stdout.write(describe(scan, code))
             return
-        stopping = threading.Event()
+        pollers = Pollers(
+            sources, on_cycle=lambda code, scan: self.stdout.write(describe(scan, code))
+        )
         for signum in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(signum, lambda *_: stopping.set())
-        while not stopping.is_set():
-            for code in sources:
-                spread = interval_for(code) * 0.9 / len(sources)
-                scan = scan_source(code, spread_seconds=spread, stopping=stopping)
-                self.stdout.write(describe(scan, code))
-            stopping.wait(min(interval_for(code) for code in sources) * 0.1)
+            signal.signal(signum, lambda *_: pollers.stopping.set())
+        pollers.start()
+        pollers.wait()  # each ends between fetches once stopping is set
