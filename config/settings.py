@@ -122,6 +122,9 @@ MIDDLEWARE = [
     "config.request_id.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # With DATABASE_REPLICA_URL: which requests read the replica; before the sessions, so
+    # their writes count as the request's (config/replica.py). Without, it steps aside.
+    "config.replica.ReplicaReadsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -167,6 +170,30 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not memory, so tests can run commands as separate processes on it; named after
     # the database file, so test runs on different DATABASE_URLs never share one.
     DATABASES["default"]["TEST"] = {"NAME": f"{DATABASES['default']['NAME']}-test"}
+# A read replica (optional, a PostgreSQL standby of DATABASE_URL's): read-only requests of
+# the pages, the API and the staff dashboard read it; the rest reads and writes the primary
+# (config/db_router.py). A client that wrote reads the primary for REPLICA_STICKY_SECONDS.
+DATABASE_REPLICA_URL = envstr("DATABASE_REPLICA_URL")
+REPLICA_STICKY_SECONDS = envfloat("REPLICA_STICKY_SECONDS", 10.0)
+if REPLICA_STICKY_SECONDS < 0:
+    raise ImproperlyConfigured(
+        f"REPLICA_STICKY_SECONDS must be 0 or more, not {REPLICA_STICKY_SECONDS:g}"
+    )
+DATABASE_ROUTERS: list[str] = []
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = dj_database_url.parse(DATABASE_REPLICA_URL, conn_max_age=60)
+    if {DATABASES[alias]["ENGINE"] for alias in ("default", "replica")} != {
+        "django.db.backends.postgresql"
+    }:
+        raise ImproperlyConfigured(
+            "DATABASE_REPLICA_URL needs PostgreSQL, for it and for DATABASE_URL (a standby "
+            "of that primary); a SQLite file has no replica: unset DATABASE_REPLICA_URL"
+        )
+    # A replica that does not answer is skipped for the primary, after at most this wait.
+    DATABASES["replica"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 3)
+    # A standby is read-only: a test run reads the primary's test database through it.
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+    DATABASE_ROUTERS = ["config.db_router.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = envstr("REDIS_URL")
@@ -232,12 +259,19 @@ DISCORD_API_BASE = envstr("DISCORD_API_BASE", "https://discord.com/api/v10").rst
 SITE_URL = envstr("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 # Discord allows 50 requests/s per token; pacing a little under it absorbs network jitter.
 DISCORD_REQUESTS_PER_SECOND = envfloat("DISCORD_REQUESTS_PER_SECOND", 47.0)
+# Senders run for the token with REDIS_URL: while Redis is down each paces itself at its share.
+DISCORD_SENDER_PROCESSES = envint("DISCORD_SENDER_PROCESSES", 2)
 DISCORD_DM_OPENS_PER_SECOND = envfloat("DISCORD_DM_OPENS_PER_SECOND", 2.0)
 DISCORD_DM_OPEN_BACKOFF_SECONDS = envfloat("DISCORD_DM_OPEN_BACKOFF_SECONDS", 60.0)
 DISCORD_MAX_IN_FLIGHT = envint("DISCORD_MAX_IN_FLIGHT", 10)
 DISCORD_REQUEST_TIMEOUT = envfloat("DISCORD_REQUEST_TIMEOUT", 15.0)
 # Refused requests (401/403/429) a sender allows itself per 10 minutes; Discord bans at 10,000.
 DISCORD_INVALID_REQUESTS_LIMIT = envint("DISCORD_INVALID_REQUESTS_LIMIT", 1000)
+# The bot's gateway shards (runbot). 0: discord.py asks Discord how many and runs them all.
+# Else the total over every runbot process, each running DISCORD_SHARD_IDS ("0,1"; every
+# shard when empty); runbot checks both (bot.client.sharding).
+DISCORD_SHARD_COUNT = envint("DISCORD_SHARD_COUNT", 0)
+DISCORD_SHARD_IDS = envstr("DISCORD_SHARD_IDS")
 
 # "Sign in with Discord", the only sign-in for users (staff also have /admin/'s own login).
 # The OAuth2 app is these settings, not a SocialApp row; its URLs follow DISCORD_API_BASE.
@@ -409,11 +443,16 @@ SCRAPING_RETRIES = envint("SCRAPING_RETRIES", 3)
 SCRAPING_PROXY = envstr("SCRAPING_PROXY")  # e.g. http://user:pass@proxy:3128 (Yahoo from the EEA)
 # A market that would need more searches than this reads its newest-first feed instead,
 # SCRAPING_FEED_POLLS times a cycle, paging back to the listings already seen (0: never).
+# Each market's poller (in qcluster) spreads a cycle's reads evenly over its interval:
+# 10 polls a 60 s cycle read a feed market every 6 s, 10 requests a minute per market.
 SCRAPING_FEED_THRESHOLD = envint("SCRAPING_FEED_THRESHOLD", 20)
-SCRAPING_FEED_POLLS = envint("SCRAPING_FEED_POLLS", 6)
+SCRAPING_FEED_POLLS = envint("SCRAPING_FEED_POLLS", 10)
 SCRAPING_FEED_MAX_PAGES = envint("SCRAPING_FEED_MAX_PAGES", 5)
 SCRAPING_BREAKER_FAILURES = envint("SCRAPING_BREAKER_FAILURES", 3)  # failed scans in a row
 SCRAPING_BREAKER_PAUSE_SECONDS = envint("SCRAPING_BREAKER_PAUSE_SECONDS", 600)
+# One poller per market across all hosts: its lease, renewed every third of it; a standby
+# qcluster takes a dead holder's market over within about one lease.
+SCRAPING_LEASE_SECONDS = envint("SCRAPING_LEASE_SECONDS", 30)
 # Retention, run daily: scan records, listings no alert refers to, delivered alerts.
 RETENTION_SCANS_DAYS = envint("RETENTION_SCANS_DAYS", 30)
 RETENTION_LISTINGS_DAYS = envint("RETENTION_LISTINGS_DAYS", 30)
