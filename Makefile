@@ -24,13 +24,12 @@ test-deps:
 run: system-deps venv
 	PORT=$(PORT) scripts/run.sh
 
-## Lint, then the whole suite on a throwaway PostgreSQL server on loopback, then on SQLite
-## (the embedded default, whose claim path differs).
+## Lint, then the whole suite on a throwaway PostgreSQL server on loopback and, side by side,
+## on SQLite (the embedded default, whose claim path differs): scripts/test-both.sh.
 test: test-deps venv
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
-	scripts/with-test-services.sh $(BIN)/pytest $(PYTEST_ARGS)
-	DATABASE_URL=sqlite:///$(CURDIR)/.test-main.sqlite3 $(BIN)/pytest -q $(PYTEST_ARGS)
+	scripts/test-both.sh $(PYTEST_ARGS)
 
 format: venv
 	$(BIN)/ruff format .
