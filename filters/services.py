@@ -23,6 +23,7 @@ from filters.brands import BrandTable
 from filters.matching import bump_index_version
 from filters.models import Filter
 from filters.validation import FIELDS, check_whole_filter, clean_filter_fields
+from lib.bulk import insert_rows
 from lib.errors import FieldError, NotFound, QuotaExceeded, ValidationFailed
 from users.models import User, default_filter_quota
 from users.services import (
@@ -490,7 +491,7 @@ def _store_filters(
     bulk_create spends ten times longer preparing each value than the database takes to
     write it, and bulk_update's CASE expressions about a millisecond a field a row: far
     too slow for an import of 100,000 filters. New filters go in through COPY on
-    PostgreSQL (as the outbox's alerts do), one prepared INSERT elsewhere.
+    PostgreSQL (as the outbox's alerts do), one prepared INSERT elsewhere (lib.bulk).
     """
     quote = connection.ops.quote_name
     table = quote(Filter._meta.db_table)
@@ -512,21 +513,13 @@ def _store_filters(
         return row
 
     columns = [quote(Filter._meta.get_field(name).column) for name in FIELDS]
+    if new:
+        insert_rows(
+            table,
+            [quote("owner_id"), *columns, quote("created_at"), quote("updated_at")],
+            ([owner_id, *plain(values), stamp, stamp] for owner_id, values in new),
+        )
     with connection.cursor() as cursor:
-        if new:
-            names = ", ".join(
-                [quote("owner_id"), *columns, quote("created_at"), quote("updated_at")]
-            )
-            rows = ([owner_id, *plain(values), stamp, stamp] for owner_id, values in new)
-            if connection.vendor == "postgresql":
-                # Django's error wrapper is put back around the driver's COPY.
-                copying = cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN")
-                with connection.wrap_database_errors, copying as copy:
-                    for row in rows:
-                        copy.write_row(row)
-            else:
-                placeholders = ", ".join(["%s"] * (len(columns) + 3))
-                cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({placeholders})", rows)
         if changed:
             assignments = ", ".join(f"{column} = %s" for column in [*columns, quote("updated_at")])
             cursor.executemany(

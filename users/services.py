@@ -20,6 +20,7 @@ from django.db.models.expressions import DatabaseDefault
 from django.utils import timezone
 
 from filters.matching import bump_index_version
+from lib.bulk import insert_rows
 from lib.errors import Banned, FieldError, NotFound, QuotaExceeded
 from lib.text import refused_character, strip_invisible
 from users.models import ApiToken, User
@@ -229,20 +230,11 @@ def _insert_accounts(users: list[User]) -> None:
         else:
             columns.append([f.get_db_prep_save(value, connection) for value in values])
     quote = connection.ops.quote_name
-    table = quote(User._meta.db_table)
-    names = ", ".join(quote(f.column) for f in fields)
-    rows = zip(*columns, strict=True)
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            # COPY, as for filters and alerts: executemany would quote each value in Python.
-            # (Django's error wrapper is put back around the driver's COPY.)
-            copying = cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN")
-            with connection.wrap_database_errors, copying as copy:
-                for row in rows:
-                    copy.write_row(row)
-        else:
-            placeholders = ", ".join(["%s"] * len(fields))
-            cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({placeholders})", rows)
+    insert_rows(
+        quote(User._meta.db_table),
+        [quote(f.column) for f in fields],
+        zip(*columns, strict=True),
+    )
     ids = dict(
         User.objects.filter(discord_id__in=[user.discord_id for user in users]).values_list(
             "discord_id", "pk"
