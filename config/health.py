@@ -300,7 +300,8 @@ def _source_entry(code: str, state: SourceState | None, now: datetime) -> tuple[
         )
     if code not in settings.SCRAPING_SOURCES:
         return entry, ""
-    # setup_schedules runs scans in whole minutes, so a cycle is at least a minute.
+    # A poller's cycle is its interval; below a minute, three cycles would be too quick
+    # to call a source late after a slow page or a retry.
     interval = max(interval_for(code), 60)
     if last_success is None:
         entry["state"] = "never"

@@ -65,58 +65,6 @@ def manage_py():
     return start
 
 
-@pytest.fixture(scope="session")
-def redis_url(tmp_path_factory):
-    """A throwaway redis-server on 127.0.0.1 for the tests that share state through Redis."""
-    import shutil
-    import socket
-    import time
-
-    import redis
-
-    binary = shutil.which("redis-server")
-    if binary is None:
-        pytest.fail(
-            "redis-server is not installed; install Debian's redis-server package (make test installs it)"
-        )
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    workdir = tmp_path_factory.mktemp("redis")
-    server = subprocess.Popen(
-        [
-            binary,
-            "--bind",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            str(workdir),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"redis://127.0.0.1:{port}/0"
-    client = redis.Redis.from_url(url)
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            client.ping()
-            break
-        except redis.ConnectionError:
-            if time.monotonic() > deadline:
-                server.kill()
-                pytest.fail("redis-server did not start")
-            time.sleep(0.05)
-    yield url
-    server.terminate()
-    server.wait(timeout=10)
-
-
 class RedisServer:
     """A redis-server of a test's own on a fixed port, stopped and restarted at will
     (what the session's `redis_url` cannot be: other tests share it)."""
@@ -127,7 +75,10 @@ class RedisServer:
 
         self.binary = shutil.which("redis-server")
         if self.binary is None:
-            pytest.fail("redis-server is not installed; install Debian's redis-server package")
+            pytest.fail(
+                "redis-server is not installed; install Debian's redis-server package "
+                "(make test installs it)"
+            )
         self.workdir = workdir
         self.password = password
         with socket.socket() as probe:
@@ -169,6 +120,15 @@ class RedisServer:
         if self.process is not None and self.process.poll() is None:
             self.process.terminate()
             self.process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory):
+    """A throwaway redis-server on 127.0.0.1 for the tests that share state through Redis."""
+    server = RedisServer(tmp_path_factory.mktemp("redis"))
+    server.start()
+    yield server.url
+    server.stop()
 
 
 @pytest.fixture
