@@ -69,6 +69,12 @@ class Dispatcher:
     def idle(self) -> bool:
         return not self._queues
 
+    @property
+    def starved(self) -> bool:
+        """Fewer routes may send now than there are workers: the others wait on their
+        buckets, so more destinations would keep the workers (and the budget) busy."""
+        return len(self._ready) < len(self._workers)
+
     def held_user_ids(self) -> set[int]:
         return {alert.user_id for o in self._held() for alert in o.alerts}
 

@@ -52,6 +52,11 @@ class AlertQuerySet(models.QuerySet):
             models.Q(lease_expires_at__isnull=True) | models.Q(lease_expires_at__lte=now)
         )
 
+    def leased(self, now=None) -> AlertQuerySet:
+        """Pending alerts a sender holds a live lease on (a read of alert_leased_idx)."""
+        now = now or timezone.now()
+        return self.filter(status=Alert.Status.PENDING, lease_expires_at__gt=now)
+
     def per_day(self, user, since) -> dict:
         """The user's alerts per calendar day (UTC) from `since`: {date: count}."""
         return dict(
@@ -216,6 +221,13 @@ class Alert(models.Model):
             # The newest send, for /health (AlertQuerySet.last_sent_at); not a partial index
             # on status="sent", which SQLite only uses once ANALYZE has run.
             models.Index(fields=["status", "sent_at"], name="alert_sent_idx"),
+            # The leases held now, read at every claim: only rows a sender has claimed
+            # and not yet settled, a few thousand however long the backlog.
+            models.Index(
+                fields=["lease_expires_at"],
+                condition=models.Q(status="pending", lease_expires_at__isnull=False),
+                name="alert_leased_idx",
+            ),
         ]
         ordering = ["-created_at"]
 
@@ -308,6 +320,11 @@ class SenderStatusQuerySet(models.QuerySet):
         now = now or timezone.now()
         window = timedelta(seconds=3 * settings.ALERTS_HEARTBEAT_SECONDS)
         return self.filter(heartbeat_at__gte=now - window)
+
+    def sending(self) -> SenderStatusQuerySet:
+        """Live senders that may send now (not one waiting for the sending role): each
+        finds every due alert itself, so nothing needs to wake a worker to send."""
+        return self.live().exclude(request_budget=0)
 
     def publish(self, owner: str, **numbers: float | None) -> None:
         """Write a sender's numbers as of now: an UPDATE of its row, else the row's INSERT.

@@ -6,9 +6,8 @@ INSERT run over plain tuples.
 
 A sender claims due alerts by stamping a lease on them. Claims take turns (a
 transaction-scoped advisory lock on PostgreSQL, the single writer lock on
-SQLite), so each claim sees the leases the one before stamped; the rows are
-picked with SELECT … FOR UPDATE SKIP LOCKED on PostgreSQL, and the conditional
-UPDATE re-checks that each row is still due. A
+SQLite), so each claim sees the leases the one before stamped and needs no
+row locks; the conditional UPDATE re-checks that each row is still due. A
 claim counts as an attempt, so an alert that crashes its sender every time
 still ends as failed. Leases are short (ALERTS_LEASE_SECONDS, 30 s) and a live
 sender renews those it still holds (`renew_leases`, every
@@ -32,7 +31,7 @@ from __future__ import annotations
 
 import random
 import uuid
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Collection, Iterable, Iterator
 from datetime import datetime, timedelta
 
@@ -40,7 +39,6 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import (
     Case,
-    Count,
     DateTimeField,
     ExpressionWrapper,
     F,
@@ -48,8 +46,9 @@ from django.db.models import (
     QuerySet,
     Value,
     When,
+    Window,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, RowNumber
 from django.utils import timezone
 
 from alerts.models import Alert
@@ -62,6 +61,10 @@ BACKOFF_BASE_SECONDS = 5
 BACKOFF_MAX_SECONDS = 3600
 MAX_EXCLUDED_USERS = 500
 CLAIM_WINDOW_BATCHES = 10
+# A claim takes at most this many of one user's alerts: five full messages, what a
+# channel's bucket lets through at once (5 messages per 5 s). More would only wait on
+# that bucket while holding the sender's room that other destinations could use.
+DESTINATION_SHARE = 50
 AMBIGUOUS_BACKOFF_BASE_SECONDS = 1
 AMBIGUOUS_BACKOFF_MAX_SECONDS = 10
 RENEW_CHUNK = 500
@@ -165,9 +168,9 @@ def claim_due(
 ) -> list[Alert]:
     """Lease due alerts to `owner`, whole destinations at a time; return them with user and listing.
 
-    Whole destinations are taken (see `_next_destinations`), each with all its due
-    alerts, until about `limit` alerts: a backlog then packs into full messages
-    instead of one alert per message.
+    Whole destinations are taken (see `_next_destinations`), each with its due
+    alerts (up to DESTINATION_SHARE of each user's), until about `limit` alerts:
+    a backlog then packs into full messages instead of one alert per message.
     `exclude_users` are users the sender already holds alerts of: their newer
     alerts wait for a later claim, so one busy user cannot fill every claim.
     Alerts packed in one message with a claimed alert come along (see
@@ -178,22 +181,19 @@ def claim_due(
     with transaction.atomic():
         if connection.vendor == "postgresql":
             # Claims take turns (as under SQLite's writer lock), so each sees the
-            # leases of the one before: two senders never both take one destination.
+            # leases of the one before: two senders never both take one destination,
+            # and no claim needs row locks to keep out of another's way.
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CLAIM_LOCK_KEY])
         # Users another sender holds live leases on wait until it is done with them.
-        held = _held_by_others(owner, now)
+        held = Alert.objects.leased(now).exclude(lease_owner=owner)
         due = Alert.objects.due(now).exclude(user_id__in=held.values("user_id"))
         if exclude_users:
             due = due.exclude(user_id__in=list(exclude_users)[:MAX_EXCLUDED_USERS])
-        users = _next_destinations(due, limit, owner, now)
-        if not users:
+        destinations = _next_destinations(due, limit, now)
+        if not destinations:
             return []
-        claim = due.filter(user_id__in=users).order_by("next_attempt_at", "id")
-        if connection.features.has_select_for_update_skip_locked:
-            claim = claim.select_for_update(skip_locked=True)
-        # Only a destination with more than `limit` alerts alone is cut.
-        ids = list(claim.values_list("id", flat=True)[: 4 * limit])
+        ids = _whole_shares(due, destinations, limit)
         if not ids:
             return []
         ids += _rest_of_their_messages(ids, now)
@@ -229,76 +229,98 @@ def _ambiguous_after_takeover() -> Case:
     )
 
 
-def _held_by_others(owner: str, now: datetime) -> QuerySet[Alert]:
-    return Alert.objects.filter(status=Alert.Status.PENDING, lease_expires_at__gt=now).exclude(
-        lease_owner=owner
-    )
-
-
-def _held_destinations(owner: str, now: datetime) -> set[str]:
-    """Destinations other senders hold live leases on."""
-    held_users = _held_by_others(owner, now).values("user_id")
+def _held_destinations(now: datetime) -> set[str]:
+    """Destinations with live leases on some of their alerts, this sender's own included:
+    more of a destination's alerts are claimed once those are settled (a sender adding to
+    a channel it holds would only queue them behind its bucket)."""
     return {
         channel if kind == User.Destination.CHANNEL else f"dm:{pk}"
-        for pk, kind, channel in User.objects.filter(pk__in=held_users).values_list(
-            "pk", "destination_kind", "destination_channel_id"
-        )
+        for pk, kind, channel in User.objects.filter(
+            pk__in=Alert.objects.leased(now).values("user_id")
+        ).values_list("pk", "destination_kind", "destination_channel_id")
     }
 
 
-def _next_destinations(due: QuerySet[Alert], limit: int, owner: str, now: datetime) -> set[int]:
-    """The users whose alerts go next, a destination (a DM, or a channel with everybody
-    routed to it) at a time, until about `limit` alerts.
+def _next_destinations(due: QuerySet[Alert], limit: int, now: datetime) -> list[list[int]]:
+    """The destinations whose alerts go next (a DM, or a channel with everybody routed
+    to it), as their users, in the order they go, until about `limit` alerts of the
+    window; `_whole_shares` then counts what each really has.
 
     Candidates are the destinations of the oldest alerts (a window of ten claims),
-    so nothing new jumps the queue; among them the ones with the most alerts go
-    first. A destination with many messages needs the longest on its channel's
-    bucket (5 messages per 5 s), so starting it early is what lets a backlog
-    drain as fast as the global limit allows; the dispatcher's round-robin keeps
-    it from delaying anybody else. Destinations another sender holds alerts of are left
-    out: their new alerts wait until the holder is done, so one channel's messages
-    keep their order and stay on one sender's bucket, and a DM is opened once.
+    so nothing new jumps the queue; among them the ones with the most alerts in
+    the window go first. A destination with many messages needs the longest on
+    its channel's bucket (5 messages per 5 s), so starting it early is what lets
+    a backlog drain as fast as the global limit allows; the dispatcher's
+    round-robin keeps it from delaying anybody else. A user counts for at most
+    DESTINATION_SHARE alerts, what the claim takes of them, so a claim spans
+    several destinations even when a few users have hundreds of alerts waiting.
+
+    Destinations with alerts held by a sender, this one included, are left out:
+    their new alerts wait until the holder is done, so one channel's messages keep
+    their order and stay on one sender's bucket, and a DM is opened once.
     """
     window = due.order_by("next_attempt_at", "id")
-    if connection.features.has_select_for_update_skip_locked:
-        # Locking the window makes concurrent senders look at different alerts
-        # instead of all choosing (and then fighting over) the same destinations.
-        window = window.select_for_update(skip_locked=True)
-    candidates = set(window.values_list("user_id", flat=True)[: limit * CLAIM_WINDOW_BATCHES])
-    if not candidates:
+    in_window = Counter(window.values_list("user_id", flat=True)[: limit * CLAIM_WINDOW_BATCHES])
+    if not in_window:
         return set()
     destination_of = {
         pk: channel if kind == User.Destination.CHANNEL else f"dm:{pk}"
-        for pk, kind, channel in User.objects.filter(pk__in=candidates).values_list(
+        for pk, kind, channel in User.objects.filter(pk__in=list(in_window)).values_list(
             "pk", "destination_kind", "destination_channel_id"
         )
     }
     channels = {key for key in destination_of.values() if not key.startswith("dm:")}
-    destination_of.update(
-        User.objects.filter(
-            destination_kind=User.Destination.CHANNEL, destination_channel_id__in=channels
-        ).values_list("pk", "destination_channel_id")
-    )
-    counts = (
-        due.filter(user_id__in=list(destination_of))
-        .values("user_id")
-        .annotate(n=Count("id"))
-        .values_list("user_id", "n")
-    )
+    if channels:
+        # Everybody routed to those channels goes with them: whole destinations.
+        destination_of.update(
+            User.objects.filter(
+                destination_kind=User.Destination.CHANNEL, destination_channel_id__in=channels
+            ).values_list("pk", "destination_channel_id")
+        )
     weight: dict[str, int] = defaultdict(int)
     users: dict[str, list[int]] = defaultdict(list)
-    for user_id, n in counts:
-        weight[destination_of[user_id]] += n
-        users[destination_of[user_id]].append(user_id)
-    chosen: set[int] = set()
+    for user_id, key in destination_of.items():
+        weight[key] += min(in_window[user_id], DESTINATION_SHARE)
+        users[key].append(user_id)
+    chosen: list[list[int]] = []
     total = 0
-    held = _held_destinations(owner, now)
+    held = _held_destinations(now)
     for key in sorted(weight, key=weight.get, reverse=True):
         if key in held or (chosen and total + weight[key] > limit):
             continue
-        chosen.update(users[key])
+        chosen.append(users[key])
         total += weight[key]
     return chosen
+
+
+def _whole_shares(due: QuerySet[Alert], destinations: list[list[int]], limit: int) -> list[int]:
+    """The claim: each destination's share (each of its users' oldest DESTINATION_SHARE
+    alerts), whole destinations in their order until about `limit` alerts, so every
+    destination's alerts pack into full messages. A channel many users share is cut
+    at a few batches."""
+    place_of = {user: n for n, users in enumerate(destinations) for user in users}
+    shares = (
+        due.filter(user_id__in=list(place_of))
+        .annotate(
+            place=Window(
+                RowNumber(),
+                partition_by=[F("user_id")],
+                order_by=[F("next_attempt_at").asc(), F("id").asc()],
+            )
+        )
+        .filter(place__lte=DESTINATION_SHARE)
+        .order_by("next_attempt_at", "id")
+    )
+    by_destination: dict[int, list[int]] = defaultdict(list)
+    for pk, user_id in shares.values_list("id", "user_id"):
+        by_destination[place_of[user_id]].append(pk)
+    ids: list[int] = []
+    for place in sorted(by_destination):
+        share = by_destination[place][: 4 * limit]
+        if ids and len(ids) + len(share) > limit:
+            continue  # a smaller destination further on may still fit
+        ids += share
+    return ids
 
 
 def _rest_of_their_messages(ids: list[int], now: datetime) -> list[int]:
@@ -311,8 +333,6 @@ def _rest_of_their_messages(ids: list[int], now: datetime) -> list[int]:
     if not nonces:
         return []
     rest = Alert.objects.due(now).filter(nonce__in=nonces).exclude(id__in=ids)
-    if connection.features.has_select_for_update_skip_locked:
-        rest = rest.select_for_update(skip_locked=True)
     return list(rest.values_list("id", flat=True))
 
 

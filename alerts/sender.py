@@ -7,10 +7,13 @@ same alerts under the same nonce and Discord answers with the message it
 already has instead of posting it again. An alert is marked sent only with the
 id of the message that carries it.
 
-Claims go on while the dispatcher holds fewer than a few batches, and skip
-users whose alerts are already held, so a user with hundreds of alerts shares
-the sender with everybody else. Database work runs in Django's sync thread;
-sending runs on the event loop, so neither waits for the other.
+Claims go on while the dispatcher holds fewer than a few batches, or more
+while every route it holds waits on its channel's bucket (5 messages per 5 s),
+so a backlog keeps the whole request budget busy. They skip users whose
+alerts are already held and take a few messages' worth of each user at a time,
+so a user with hundreds of alerts shares the sender with everybody else.
+Database work runs in Django's sync thread; sending runs on the event loop, so
+neither waits for the other.
 
 On each heartbeat, and once when it stops, the sender adds the requests and
 429s it made since the last time to the hour's DiscordHour row. It also
@@ -56,6 +59,8 @@ log = logging.getLogger(__name__)
 
 PROGRESS_EVERY_SECONDS = 5.0
 HELD_BATCHES = 4
+# While the routes held wait on their buckets, claims go on up to this many batches.
+MAX_HELD_BATCHES = 20
 STOP_GRACE_SECONDS = 7.0  # requests in flight at SIGTERM; the whole stop stays under 10 s
 DRAIN_POLL_SECONDS = 0.2
 DB_BACKOFF_BASE_SECONDS = 0.5
@@ -213,7 +218,11 @@ class Sender:
             await db(self._publish_status)()
             self._published = True
         may_claim = self.has_role or not self.exclusive
-        if may_claim and dispatcher.held_alerts < HELD_BATCHES * self.batch_size:
+        held = dispatcher.held_alerts
+        room = held < HELD_BATCHES * self.batch_size or (
+            dispatcher.starved and held < MAX_HELD_BATCHES * self.batch_size
+        )
+        if may_claim and room:
             claimed, messages = await db(self._claim_and_plan)(dispatcher.held_user_ids())
             for outgoing in messages:
                 dispatcher.add(outgoing)

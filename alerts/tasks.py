@@ -49,6 +49,6 @@ def sweep_outbox() -> str:
     every due alert itself, so the sweep returns at once; with Redis this also keeps a
     sweep from taking a worker the scans need while `sendalerts` drains a backlog.
     """
-    if SenderStatus.objects.live().exclude(request_budget=0).exists():
+    if SenderStatus.objects.sending().exists():
         return SWEEP_NOT_NEEDED
     return send_due_alerts()

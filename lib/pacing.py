@@ -3,12 +3,26 @@
 Each reservation moves the next free slot forward by one interval and tells
 the caller how long to wait for its slot, so requests leave evenly spaced and a
 late caller never catches up by sending two at once.
+
+`take_slot` waits for a slot in a coroutine, and gives up a slot it woke too
+late for: when the event loop or the host was busy, several waiting requests
+wake together, and sending them all at once would crowd one second at Discord
+beside the slots other processes send on time.
 """
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
+from typing import Protocol
+
+# A slot missed by more than this (about one slot at Discord's pace) is given up.
+LATE_SLOT_SECONDS = 0.025
+
+
+class Budget(Protocol):
+    def reserve(self) -> float: ...
 
 
 class LocalBudget:
@@ -36,3 +50,15 @@ class LocalBudget:
         """No slot before `seconds` from now (Discord said to wait)."""
         with self._lock:
             self._next_free = max(self._next_free, time.monotonic() + seconds)
+
+
+async def take_slot(budget: Budget, late_after: float = LATE_SLOT_SECONDS) -> int:
+    """Wait for a slot of `budget`; return how many slots were given up on the way."""
+    missed = 0
+    while True:
+        wait = budget.reserve()
+        due = time.monotonic() + wait
+        await asyncio.sleep(wait)
+        if time.monotonic() - due <= late_after:
+            return missed
+        missed += 1

@@ -4,8 +4,8 @@ The searches of a cycle can be spread evenly over the scan interval (each
 market's poller does, see scraping/pollers.py), so a source sees a steady
 trickle instead of a burst.
 Where the plan reads a market's newest-first feed instead, each read pages
-back until the listings already seen make up half a page, so nothing new is
-missed between reads. Fetching and parsing happen in threads; ingesting
+back until the listings seen before that read make up half a page, so nothing
+new is missed between reads. Fetching and parsing happen in threads; ingesting
 (upsert, match, queue alerts) happens in the calling thread as each page
 arrives, so a listing is matched as soon as its page is in, and delivery is
 woken as soon as a page stores alerts (`AlertWaker`). A request that
@@ -30,16 +30,17 @@ from types import ModuleType
 from django.conf import settings
 from django.utils import timezone
 
-from alerts import roles
+from alerts.models import SenderStatus
 from alerts.tasks import send_alerts_soon
 from filters.brands import BrandTable
+from filters.matching import Stamp, index_stamp
 from filters.models import Filter
 from lib import metrics
 from scraping import breaker
 from scraping.http import FetchError, SourceClient
 from scraping.ingest import ingest_listings
 from scraping.models import Scan
-from scraping.planning import Search, plan_searches
+from scraping.planning import Plan, Search, plan_searches
 from scraping.sources import jsonfeed, mercari, paypay_fleamarket, rakuma, yahoo_auctions
 from scraping.sources.base import Page, PageShapeError
 
@@ -71,15 +72,48 @@ def client_for(source: str) -> SourceClient:
     )
 
 
+@dataclass(frozen=True)
+class _SharedPlan:
+    key: tuple[Stamp, int]  # the filter-index stamp and SCRAPING_FEED_THRESHOLD it was made for
+    plan: Plan
+    served: dict[str, int]  # active filters that look at each market
+
+
+_plan_lock = threading.Lock()
+_shared_plan: _SharedPlan | None = None
+
+
+def shared_plan() -> _SharedPlan:
+    """The fetch plan of every market, made once per filter-index stamp.
+
+    Planning reads every active filter and compares their searches pairwise
+    (seconds at tens of thousands of filters), while filters change far less
+    often than a market is read: the pollers of a process share one plan, and
+    make a new one when a filter, a ban or a brand change moves the stamp
+    (`filters.matching.bump_index_version`). The stamp is read before the
+    filters, so a write landing in between leaves the plan newer than its key,
+    never older."""
+    global _shared_plan
+    threshold = settings.SCRAPING_FEED_THRESHOLD
+    stamp = index_stamp()
+    with _plan_lock:
+        if _shared_plan is None or _shared_plan.key != (stamp, threshold):
+            filters = list(Filter.objects.matchable())
+            feed_cost = {market: threshold for market in SOURCES} if threshold else None
+            plan = plan_searches(filters, BrandTable.load(), feed_cost)
+            log.info("fetch plan: %s", plan.summary())
+            served = {
+                code: sum(1 for f in filters if not f.markets or code in f.markets)
+                for code in SOURCES
+            }
+            _shared_plan = _SharedPlan((stamp, threshold), plan, served)
+        return _shared_plan
+
+
 def searches_for(source: str) -> tuple[list[Search], int]:
     """This source's searches in the shared plan, and how many active filters they serve."""
-    filters = list(Filter.objects.matchable())
-    threshold = settings.SCRAPING_FEED_THRESHOLD
-    feed_cost = {market: threshold for market in SOURCES} if threshold else None
-    plan = plan_searches(filters, BrandTable.load(), feed_cost)
-    log.info("fetch plan: %s", plan.summary())
-    served = sum(1 for f in filters if not f.markets or source in f.markets)
-    return [s for s in plan.searches if s.market == source], served
+    shared = shared_plan()
+    return [s for s in shared.plan.searches if s.market == source], shared.served[source]
 
 
 @dataclass(frozen=True)
@@ -90,6 +124,7 @@ class Job:
     page: str | None = None
     pages_back: int = 0
     location: str = ""
+    earlier: frozenset[str] = frozenset()  # ids on the read's newer pages, for a feed page
 
 
 def planned_jobs(source: str) -> tuple[list[Job], int]:
@@ -132,20 +167,30 @@ def describe_error(source: str, error: Exception) -> str:
 
 
 def next_feed_page(source: str, job: Job, page: Page, seen: int) -> Job | None:
-    """The feed's next (older) page, until the listings already seen make up half a page."""
+    """The feed's next (older) page, until the listings seen before this read make up
+    half a page. Listings published while the feed is read push the older ones down
+    onto the next page; those the read itself stored on a newer page do not count as
+    seen, or a busy feed would stop the read short of the listings it had not reached."""
     if job.search is None or not job.search.is_feed or not page.records:
         return None
-    if seen * 2 >= len(page.records) or job.pages_back + 1 >= settings.SCRAPING_FEED_MAX_PAGES:
+    ids = {record.external_id for record in page.records}
+    seen_before = seen - len(ids & job.earlier)
+    if (
+        seen_before * 2 >= len(page.records)
+        or job.pages_back + 1 >= settings.SCRAPING_FEED_MAX_PAGES
+    ):
         return None
     token = SOURCES[source].following_page(job.page, page)
-    return Job(job.search, token, job.pages_back + 1) if token else None
+    return Job(job.search, token, job.pages_back + 1, earlier=job.earlier | ids) if token else None
 
 
 class AlertWaker:
     """Wakes delivery as soon as a page stores alerts.
 
     A live `sendalerts` polls every ALERTS_IDLE_SECONDS and finds them itself:
-    while someone holds the sending role nothing is queued. Otherwise a django-q2
+    while a sender that may send is live (its SenderStatus row; with Redis any
+    number of them, without it the holder of the sending role) nothing is
+    queued, so workers never drain beside the senders and crowd their claims. Otherwise a django-q2
     send task is queued, at most one every `gap` seconds; alerts stored in
     between are covered by the next `flush_due` (the pollers call it every
     heartbeat) or by `flush` at the end of a cycle. Alerts stay pending until a
@@ -170,7 +215,7 @@ class AlertWaker:
         if not self.pending:
             return
         self._last_try = time.monotonic()
-        if roles.lease_holder(roles.role_name()):
+        if SenderStatus.objects.sending().exists():
             return  # a sender is live (or a send task is draining): it will see them
         queued, self.pending = self.pending, 0
         send_alerts_soon(queued)

@@ -42,6 +42,7 @@ from alerts.buckets import make_buckets
 from alerts.ratelimit import make_budget
 from alerts.transports.base import Outcome, Outgoing, Result, Transport
 from lib import metrics
+from lib.pacing import take_slot
 
 log = logging.getLogger(__name__)
 
@@ -121,7 +122,7 @@ class DiscordTransport(Transport):
 
     async def _open_dm(self, recipient_id: str) -> Outcome:
         """Open (or find) the DM channel; a SENT outcome carries its id as `message_id`."""
-        await asyncio.sleep(self.dm_budget.reserve())
+        await take_slot(self.dm_budget)
         answer = await self._request(DM_OPEN_ROUTE, "users/@me/channels", recipient_id=recipient_id)
         if isinstance(answer, Outcome):
             answer.ambiguous = False  # opening a DM twice opens nothing new
@@ -252,7 +253,7 @@ class DiscordTransport(Transport):
         """
         if wait := self.buckets.try_acquire(route):
             return Outcome(Result.RATE_LIMITED, retry_after=wait)
-        await asyncio.sleep(self.budget.reserve())
+        await take_slot(self.budget)
         # A global 429 may have come while this request waited for its slot.
         while (paused := self._paused_until - time.monotonic()) > 0:
             await asyncio.sleep(paused)

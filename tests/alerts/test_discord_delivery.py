@@ -93,6 +93,29 @@ def test_one_user_with_many_alerts_does_not_delay_everybody_else(discord):
     assert emulator.statuses[429] == 0
 
 
+def test_users_with_hundreds_of_alerts_waiting_on_their_buckets_hold_back_nobody(discord):
+    emulator = discord()  # 5 messages per 5 s per channel, as at Discord
+    heavy = sacai_fans(6)
+    for user in heavy:
+        open_dm(emulator, user)
+    ingest_listings([listing(f"sacai item {n}") for n in range(120)])  # 12 messages each
+    light = [make_user() for _ in range(30)]
+    for user in light:
+        open_dm(emulator, user)
+        make_filter(user, brands=["Kapital"])
+    ingest_listings([listing("kapital coat")])  # newer than every heavy user's alerts
+    send_all()
+
+    heavy_channels = {user.dm_channel_id for user in heavy}
+    order = [m["channel_id"] for m in emulator.messages]
+    assert len(order) == 6 * 12 + 30
+    light_done = max(n for n, channel in enumerate(order) if channel not in heavy_channels)
+    # Each heavy user's first five messages fill their channel's bucket; everybody else goes
+    # while those buckets refill, not after the heavy users' backlogs.
+    assert light_done < 6 * 5 + 30
+    assert emulator.statuses[429] == 0
+
+
 def test_429s_are_obeyed_and_a_message_never_comes_back_before_its_retry_after(discord):
     emulator = discord(global_limit=10)  # Discord says less than we pace for
     users = sacai_fans(60)

@@ -39,14 +39,20 @@ def test_a_late_sender_cannot_settle_an_alert_it_no_longer_holds(queued_alerts):
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_concurrent_senders_share_the_work_without_overlap(queued_alerts):
-    queued_alerts(300)
+def test_concurrent_senders_share_the_work_without_overlap():
+    from scraping.ingest import ingest_listings
+    from tests.builders import listing
+
+    for _ in range(6):
+        make_filter(make_user(), brands=["Sacai"])
+    ingest_listings([listing(f"sacai item {n}") for n in range(50)])  # 300 alerts, 50 a user
     claims: dict[str, list[int]] = {}
 
     def claim(owner: str) -> None:
         mine: list[int] = []
         while batch := outbox.claim_due(owner, 7):
             mine += [a.pk for a in batch]
+            outbox.mark_sent(owner, [a.pk for a in batch], f"message of {owner}")  # as senders do
         claims[owner] = mine
         connection.close()
 
@@ -192,3 +198,20 @@ def test_enqueue_stores_what_the_orm_would_store():
         assert stored(by_enqueue) == stored(by_orm)
         assert stored(by_orm)[1]["filter_ids"] == [3, 11, 12]
         assert {row["status"] for row in stored(by_enqueue)} == {"pending"}
+
+
+@pytest.mark.django_db
+def test_a_claim_from_a_long_backlog_takes_whole_shares_so_messages_are_full():
+    from collections import Counter
+
+    from scraping.ingest import ingest_listings
+    from tests.builders import listing
+
+    for _ in range(300):
+        make_filter(make_user(), brands=["Sacai"])
+    # Every listing alerts all 300 users: the oldest thousand alerts hold a few of each.
+    ingest_listings([listing(f"sacai item {n}") for n in range(30)])
+
+    claimed = Counter(alert.user_id for alert in outbox.claim_due("a", 100))
+    assert len(claimed) == 3  # three users' 30 alerts, three full messages each
+    assert set(claimed.values()) == {30}

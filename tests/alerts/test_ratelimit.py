@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 import subprocess
@@ -10,7 +11,7 @@ import threading
 import time
 
 from alerts.ratelimit import RedisBudget
-from lib.pacing import LocalBudget
+from lib.pacing import LocalBudget, take_slot
 from tests.conftest import ROOT
 
 
@@ -53,6 +54,29 @@ def test_local_slots_are_evenly_spaced_under_discords_limit():
     gaps = [b - a for a, b in itertools.pairwise(slots)]
     assert min(gaps) > 0.019  # no bursts: every request about 21 ms after the last
     assert slots[-1] - slots[0] >= 199 / RATE - 0.05
+
+
+def test_requests_that_wake_together_after_a_stall_still_leave_a_slot_apart():
+    budget = LocalBudget(rate=10)  # a slot every 100 ms
+    budget.reserve()  # the slot of now is taken
+
+    async def scenario() -> tuple[list[int], list[float]]:
+        sent: list[float] = []
+
+        async def request() -> int:
+            missed = await take_slot(budget)
+            sent.append(time.monotonic())
+            return missed
+
+        waiters = [asyncio.create_task(request()) for _ in range(3)]
+        await asyncio.sleep(0)  # each waiter has its slot: 100, 200 and 300 ms ahead
+        time.sleep(0.45)  # the event loop is busy past all three
+        return list(await asyncio.gather(*waiters)), sorted(sent)
+
+    missed, sent = asyncio.run(scenario())
+    assert missed == [1, 1, 1]  # each gave up the slot it woke too late for
+    gaps = [b - a for a, b in itertools.pairwise(sent)]
+    assert min(gaps) >= 0.09  # and took a fresh one: not three requests at once
 
 
 def test_redis_slots_are_shared_by_threads(redis_url):

@@ -73,7 +73,10 @@ class EmulatorConfig:
     global_limit: int = GLOBAL_LIMIT
     channel_limit: int = CHANNEL_LIMIT
     channel_window: float = CHANNEL_WINDOW
+    # Seconds a request travels before Discord counts and acts on it (its jitter moves
+    # arrivals within the global window), and seconds Discord then takes to answer.
     latency: tuple[float, float] = (0.0, 0.0)
+    processing: tuple[float, float] = (0.0, 0.0)
     # Users whose DMs are closed (50007) or who share no server with the bot (50278).
     closed_dm_users: set[str] = field(default_factory=set)
     no_mutual_guild_users: set[str] = field(default_factory=set)
@@ -142,6 +145,7 @@ class DiscordEmulator:
         self.commands: dict[str, list[dict[str, Any]]] = {}  # "global" or a guild id
         self.statuses: Counter[int] = Counter()
         self.rate_limited: Counter[str] = Counter()
+        self.rate_limited_at: list[float] = []  # wall time of each 429
         self.error_codes: Counter[int] = Counter()
         self.dm_opens: Counter[str] = Counter()  # answered DM opens, by recipient
         self.reads: Counter[str] = Counter()  # reads of a channel's messages, by channel
@@ -229,6 +233,7 @@ class DiscordEmulator:
         self, retry_after: float, scope: str, headers: dict[str, str] | None = None
     ) -> web.Response:
         self.rate_limited[scope] += 1
+        self.rate_limited_at.append(time.time())
         is_global = scope == "global"
         body = {
             "message": "You are being rate limited.",
@@ -283,6 +288,9 @@ class DiscordEmulator:
         if response.status == 429 and nonce is not None:
             retry_after = float(json.loads(response.body)["retry_after"])
             self._not_before[str(nonce)] = time.monotonic() + retry_after
+        low, high = self.config.processing
+        if high > 0:
+            await asyncio.sleep(random.uniform(low, high))
         response.headers["Via"] = "1.1 google"
         self.statuses[response.status] += 1
         return response

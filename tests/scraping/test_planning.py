@@ -69,3 +69,31 @@ def test_a_market_with_more_searches_than_its_feed_costs_reads_the_feed():
     yahoo = [s for s in result.searches if s.market == "yahoo_auctions"]
     assert mercari == [Search("mercari", ())] and mercari[0].is_feed
     assert len(yahoo) == 6  # three brands, two spellings each
+
+
+def filter_reads(queries) -> int:
+    return sum('"filters_filter"' in query["sql"] for query in queries)
+
+
+def test_the_pollers_share_one_plan_until_a_filter_changes():
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from filters.services import update_filter
+    from scraping.scanner import searches_for
+
+    owner = make_user()
+    kapital = make_filter(owner, brands=["Kapital"], markets=["rakuma"])
+    assert [s.keyword for s in searches_for("rakuma")[0]] == ["kapital", "キャピタル"]
+    with CaptureQueriesContext(connection) as queries:
+        assert searches_for("rakuma") == searches_for("rakuma")  # two more cycles
+        assert searches_for("mercari") == ([], 0)  # and another market's poller
+    assert filter_reads(queries) == 0  # no filter was read again
+
+    update_filter(owner, kapital.id, {"brands": ["Sacai"]})
+    assert [s.keyword for s in searches_for("rakuma")[0]] == ["sacai", "サカイ"]
+    make_filter(make_user(), brands=["Sacai"], markets=["mercari"])
+    assert searches_for("mercari") == (
+        [Search("mercari", ("sacai",)), Search("mercari", ("サカイ",))],
+        1,
+    )

@@ -228,6 +228,34 @@ def test_a_feed_is_read_back_to_the_listings_already_seen(marketplace, settings)
     assert (scan.requests, scan.new_items, scan.alerts) == (2, 4, 8)
 
 
+def test_listings_that_slid_onto_the_next_page_during_a_read_do_not_end_it(marketplace, settings):
+    from scraping.ingest import ingest_listings
+    from tests.builders import listing
+
+    settings.SCRAPING_FEED_THRESHOLD = 1
+    settings.SCRAPING_FEED_POLLS = 1
+    sacai_fans_on("paypay_fleamarket", 1)
+    ingest_listings(
+        [
+            listing(f"sacai item {i}", market="paypay_fleamarket", external_id=i)
+            for i in ("z5", "z6")
+        ]
+    )
+    marketplace.serve(
+        "/api/v1/search",
+        Reply(paypay_page(["z1", "z2", "z3"], 0, 100)),
+        # Two new listings came meanwhile: z2 and z3 slid onto the second page, and z4,
+        # which nobody has seen, is under them.
+        Reply(paypay_page(["z2", "z3", "z4"], 3, 100)),
+        Reply(paypay_page(["z5", "z6", "z7"], 6, 100)),  # seen before this read: stop
+        Reply(paypay_page(["z8", "z9", "z10"], 9, 100)),
+    )
+    scan = scan_source("paypay_fleamarket", client=quick_client("paypay_fleamarket"))
+    offsets = [parse_qs(query)["offset"][0] for _, query, _ in marketplace.requests]
+    assert offsets == ["0", "3", "6"]
+    assert scan.new_items == 5  # z1-z4 and z7
+
+
 def test_stopping_skips_the_searches_not_started_yet(marketplace):
     import threading
 
@@ -347,13 +375,26 @@ def test_the_first_page_that_stores_alerts_wakes_delivery_not_the_end_of_the_cyc
     assert send_tasks_after_each_page == [1, 1]
 
 
-def test_no_send_task_is_queued_while_a_live_sender_holds_the_role(marketplace):
+@pytest.mark.parametrize("budget", [47.0, None], ids=["sendalerts", "console sender"])
+def test_no_send_task_is_queued_while_a_live_sender_is_sending(marketplace, budget):
     from django_q.models import OrmQ
 
-    from alerts.roles import take_role
+    from alerts.models import SenderStatus
 
-    assert take_role("a-live-sendalerts")
+    SenderStatus.objects.publish("a-live-sendalerts", request_budget=budget)  # as it starts
     sacai_fans_on("rakuma", 1)
     marketplace.serve("/s", Reply(RAKUMA_PAGE))
     scan = scan_source("rakuma", client=quick_client("rakuma"))
     assert scan.alerts == 1 and not OrmQ.objects.exists()  # it polls and finds them itself
+
+
+def test_a_sender_waiting_for_the_sending_role_does_not_stop_the_wake_up(marketplace):
+    from django_q.models import OrmQ
+
+    from alerts.models import SenderStatus
+
+    SenderStatus.objects.publish("a-sendalerts-on-standby", request_budget=0.0)
+    sacai_fans_on("rakuma", 1)
+    marketplace.serve("/s", Reply(RAKUMA_PAGE))
+    scan_source("rakuma", client=quick_client("rakuma"))
+    assert OrmQ.objects.count() == 1
