@@ -103,6 +103,22 @@ def open_dm_channels(emulator: DiscordEmulator) -> int:
     return len(users)
 
 
+def production_env(
+    market: FakeMarketplace, emulator: DiscordEmulator, discord: RunningEmulator
+) -> dict[str, str]:
+    """The production processes' environment: every market read from the fake
+    marketplace, Discord at the emulator."""
+    return {
+        **os.environ,
+        "SCRAPING_SOURCES": ",".join(MARKETS),
+        "MARKETPLACE_BASE_URLS": ",".join(f"{code}={market.url}" for code in MARKETS),
+        "DISCORD_BOT_TOKEN": emulator.config.token,
+        "DISCORD_API_BASE": discord.base_url,
+        "LOG_LEVEL": "WARNING",
+        "PYTHONUNBUFFERED": "1",
+    }
+
+
 def start(command: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, str(ROOT / "manage.py"), *command],
@@ -113,12 +129,12 @@ def start(command: list[str], env: dict[str, str], log: Path) -> subprocess.Pope
     )
 
 
-def wait_for_pollers(processes: list[subprocess.Popen]) -> None:
+def wait_for_pollers(processes: list[subprocess.Popen], logs: str = "/tmp/freshness-*.log") -> None:
     names = [f"poller:{code}" for code in MARKETS]
     deadline = time.monotonic() + STARTUP_SECONDS
     while SenderRole.objects.filter(name__in=names).exclude(owner="").count() < len(names):
         if time.monotonic() > deadline or any(p.poll() is not None for p in processes):
-            raise SystemExit("the pollers never started: see the logs in /tmp/freshness-*.log")
+            raise SystemExit(f"the pollers never started: see the logs in {logs}")
         time.sleep(0.5)
 
 
@@ -149,15 +165,7 @@ def main() -> None:
     market.start(publish=False)
     with RunningEmulator(emulator) as discord:
         dm_users = open_dm_channels(emulator)
-        env = {
-            **os.environ,
-            "SCRAPING_SOURCES": ",".join(MARKETS),
-            "MARKETPLACE_BASE_URLS": ",".join(f"{code}={market.url}" for code in MARKETS),
-            "DISCORD_BOT_TOKEN": emulator.config.token,
-            "DISCORD_API_BASE": discord.base_url,
-            "LOG_LEVEL": "WARNING",
-            "PYTHONUNBUFFERED": "1",
-        }
+        env = production_env(market, emulator, discord)
         call_command("setup_schedules", stdout=io.StringIO())
         processes = [
             start(["qcluster"], env, Path("/tmp/freshness-qcluster.log")),

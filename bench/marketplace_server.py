@@ -27,8 +27,12 @@ MARKETS = CHOOSABLE
 
 
 class FakeMarketplace:
-    def __init__(self, titles: Iterator[str], rate: float, seed: int = 7) -> None:
-        self.titles, self.rate, self.rng = titles, rate, random.Random(seed)
+    def __init__(
+        self, titles: Iterator[str], rate: float, seed: int = 7, limit: int | None = None
+    ) -> None:
+        """Publish `rate` listings a second in all, and stop after `limit` of them if given."""
+        self.titles, self.rate, self.rng, self.limit = titles, rate, random.Random(seed), limit
+        self.finished = threading.Event()  # set once `limit` listings are out
         self.items: dict[str, list[dict]] = {market: [] for market in MARKETS}  # oldest first
         self.published: dict[tuple[str, str], float] = {}  # (market, id) → wall time
         self.requests: dict[str, int] = dict.fromkeys(MARKETS, 0)
@@ -58,6 +62,9 @@ class FakeMarketplace:
     def _publish(self) -> None:
         next_at = time.monotonic()
         while not self._stop.is_set():
+            if self.limit is not None and len(self.published) >= self.limit:
+                self.finished.set()
+                return
             market = self.rng.choice(MARKETS)
             number = next(self._ids)
             item_id = {
