@@ -472,7 +472,9 @@ def capacity_model(args: argparse.Namespace, m: Measured, filters_per_user: floa
 
     Alerts grow with listings × filters (each listing matches a fixed share of the
     filters); ingest CPU with listings and alerts; sending with Discord requests;
-    the database with the rows written. One token makes 50 requests a second."""
+    the database with the rows written. One token makes 50 requests a second. Packing
+    is read from this run's backlog, so the model needs a run that saturates the token,
+    as the default one does; fixed costs make a small run's per-alert costs high."""
     users = args.model_users
     filters = users * filters_per_user
     alerts_per_second = args.real_rate * m.alerts_per_listing_filter * filters
