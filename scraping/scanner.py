@@ -296,11 +296,25 @@ def _run_jobs(
             return None
         return execute(source, job, client)
 
+    # Scheduled fetches go to the pool only when due: submitted ahead, they would hold its
+    # threads asleep, and a feed read's next page would wait behind them for most of the
+    # interval while the listings it was after slid out of reach.
+    scheduled = [(started + n * step, job) for n, job in enumerate(jobs)]
+    pending: dict = {}
     with ThreadPoolExecutor(max_workers=settings.SCRAPING_CONCURRENCY) as pool:
-        pending = {pool.submit(run, job, started + n * step): job for n, job in enumerate(jobs)}
         try:
-            while pending:
-                done, _ = wait(pending, timeout=HEARTBEAT_SECONDS, return_when=FIRST_COMPLETED)
+            while pending or (scheduled and not stopping.is_set()):
+                while scheduled and scheduled[0][0] <= time.monotonic() and not stopping.is_set():
+                    at, job = scheduled.pop(0)
+                    pending[pool.submit(run, job, at)] = job
+                timeout = HEARTBEAT_SECONDS
+                if scheduled:
+                    timeout = min(timeout, max(0.0, scheduled[0][0] - time.monotonic()))
+                if pending:
+                    done, _ = wait(pending, timeout=timeout, return_when=FIRST_COMPLETED)
+                else:
+                    done = set()
+                    stopping.wait(timeout)
                 if heartbeat:
                     heartbeat()
                 for future in done:

@@ -256,6 +256,29 @@ def test_listings_that_slid_onto_the_next_page_during_a_read_do_not_end_it(marke
     assert scan.new_items == 5  # z1-z4 and z7
 
 
+def test_a_feed_reads_next_page_does_not_wait_behind_the_cycles_later_reads(marketplace, settings):
+    from scraping.ingest import ingest_listings
+    from tests.builders import listing
+
+    settings.SCRAPING_FEED_THRESHOLD = 1
+    settings.SCRAPING_FEED_POLLS = 3  # reads at 0, 1 and 2 s of a 3-second cycle
+    sacai_fans_on("paypay_fleamarket", 1)
+    ingest_listings(
+        [
+            listing(f"sacai item {i}", market="paypay_fleamarket", external_id=i)
+            for i in ("z5", "z6")
+        ]
+    )
+    marketplace.serve(
+        "/api/v1/search",
+        Reply(paypay_page(["z1", "z2", "z3"], 0, 100)),  # all new: read the next page
+        *[Reply(paypay_page(["z5", "z6", "z4"], 0, 100)) for _ in range(3)],  # seen: stop
+    )
+    scan_source("paypay_fleamarket", spread_seconds=3, client=quick_client("paypay_fleamarket"))
+    offsets = [parse_qs(query)["offset"][0] for _, query, _ in marketplace.requests]
+    assert offsets == ["0", "3", "0", "0"]  # the first read's second page at once
+
+
 def test_stopping_skips_the_searches_not_started_yet(marketplace):
     import threading
 
