@@ -228,12 +228,14 @@ def test_a_feed_is_read_back_to_the_listings_already_seen(marketplace, settings)
     assert (scan.requests, scan.new_items, scan.alerts) == (2, 4, 8)
 
 
-def test_listings_that_slid_onto_the_next_page_during_a_read_do_not_end_it(marketplace, settings):
+def paypay_feed_with_z5_and_z6_seen(settings, polls: int) -> None:
+    """A Sacai fan on PayPay Fleamarket read through its feed, `polls` reads a cycle,
+    with listings z5 and z6 stored before the cycle."""
     from scraping.ingest import ingest_listings
     from tests.builders import listing
 
     settings.SCRAPING_FEED_THRESHOLD = 1
-    settings.SCRAPING_FEED_POLLS = 1
+    settings.SCRAPING_FEED_POLLS = polls
     sacai_fans_on("paypay_fleamarket", 1)
     ingest_listings(
         [
@@ -241,6 +243,10 @@ def test_listings_that_slid_onto_the_next_page_during_a_read_do_not_end_it(marke
             for i in ("z5", "z6")
         ]
     )
+
+
+def test_listings_that_slid_onto_the_next_page_during_a_read_do_not_end_it(marketplace, settings):
+    paypay_feed_with_z5_and_z6_seen(settings, polls=1)
     marketplace.serve(
         "/api/v1/search",
         Reply(paypay_page(["z1", "z2", "z3"], 0, 100)),
@@ -257,18 +263,7 @@ def test_listings_that_slid_onto_the_next_page_during_a_read_do_not_end_it(marke
 
 
 def test_a_feed_reads_next_page_does_not_wait_behind_the_cycles_later_reads(marketplace, settings):
-    from scraping.ingest import ingest_listings
-    from tests.builders import listing
-
-    settings.SCRAPING_FEED_THRESHOLD = 1
-    settings.SCRAPING_FEED_POLLS = 3  # reads at 0, 1 and 2 s of a 3-second cycle
-    sacai_fans_on("paypay_fleamarket", 1)
-    ingest_listings(
-        [
-            listing(f"sacai item {i}", market="paypay_fleamarket", external_id=i)
-            for i in ("z5", "z6")
-        ]
-    )
+    paypay_feed_with_z5_and_z6_seen(settings, polls=3)  # reads at 0, 1 and 2 s of 3
     marketplace.serve(
         "/api/v1/search",
         Reply(paypay_page(["z1", "z2", "z3"], 0, 100)),  # all new: read the next page
