@@ -11,7 +11,7 @@ from collections import Counter
 import pytest
 
 from alerts.buckets import SharedRouteBuckets
-from alerts.models import Alert
+from alerts.models import Alert, SenderStatus
 from tests.alerts.test_sendalerts import discord_env, wait_for_sent
 from users.models import User
 
@@ -93,16 +93,23 @@ def assert_each_alert_in_the_channel_exactly_once(emulator, channel_id: str) -> 
     assert set(Alert.objects.values_list("status", flat=True)) == {"sent"}
 
 
+def wait_until(condition, what: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"{what}: not within {timeout}s"
+        time.sleep(0.02)
+
+
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_two_senders_posting_to_one_channel_share_its_bucket_and_meet_no_route_429(
     discord, manage_py, redis_url
 ):
-    # The outbox keeps a channel on one sender while it holds alerts for it; with a claim of
-    # one message at a time the senders take turns on the channel, which is kept full (5 per
-    # second). At each turn a sender with buckets of its own would not know what the other
-    # just spent of it, and meets a 429 now and then (seen: 1 or 2 a run).
-    emulator = discord(latency=(0.02, 0.06), channel_window=1.0)
-    channel_fans(emulator, "777", users=8, alerts_each=25)
+    # The first sender alone spends the channel's bucket (5 messages a window); the second
+    # starts, and the first is stopped while the bucket is still spent, so the second takes
+    # the channel over mid-window (and may have taken turns on it before). With buckets of
+    # its own it would not know what the first spent and would meet a 429.
+    emulator = discord(latency=(0.02, 0.06), channel_window=2.0)
+    channel_fans(emulator, "777", users=8, alerts_each=20)  # 40 messages of 4: 8 windows
     env = discord_env(
         emulator,
         REDIS_URL=redis_url,
@@ -110,16 +117,20 @@ def test_two_senders_posting_to_one_channel_share_its_bucket_and_meet_no_route_4
         ALERTS_IDLE_SECONDS="0.02",
         DISCORD_REQUESTS_PER_SECOND="40",
     )
-    senders = [manage_py("sendalerts", env=env) for _ in range(2)]
-    wait_for_sent(8 * 25, timeout=120)
-    outputs = []
-    for sender in senders:
-        sender.send_signal(signal.SIGTERM)
-        outputs.append(sender.communicate(timeout=30))
+    first = manage_py("sendalerts", env=env)
+    wait_until(lambda: len(emulator.messages_in("777")) >= 5, "the first sender's first window")
+    second = manage_py("sendalerts", env=env)
+    wait_until(lambda: SenderStatus.objects.count() == 2, "the second sender's start")
+    assert Alert.objects.filter(status="pending").exists(), "the first sender left nothing over"
+    first.send_signal(signal.SIGTERM)
+    outputs = [first.communicate(timeout=30)]
+    wait_for_sent(8 * 20, timeout=120)
+    second.send_signal(signal.SIGTERM)
+    outputs.append(second.communicate(timeout=30))
 
-    for sender, (out, err) in zip(senders, outputs, strict=True):
+    for sender, (out, err) in zip((first, second), outputs, strict=True):
         assert sender.returncode == 0, err
-        assert int(re.search(r"sendalerts done: sent (\d+)", out).group(1)) > 0  # turns taken
+        assert int(re.search(r"sendalerts done: sent (\d+)", out).group(1)) > 0
     assert emulator.rate_limited["user"] == emulator.rate_limited["shared"] == 0
     assert emulator.rate_limited["global"] == 0
     assert_each_alert_in_the_channel_exactly_once(emulator, "777")
