@@ -27,7 +27,6 @@ the same listing URLs for the same users, in the same order.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 from collections import deque
@@ -153,7 +152,7 @@ class DiscordTransport(Transport):
         if not outgoing.route.is_dm and code in CHANNEL_BROKEN:
             return Outcome(Result.CHANNEL_BROKEN, error=describe(code, CHANNEL_BROKEN))
         if status == 400 and code in INVALID_PAYLOAD:
-            errors = json.dumps(body.get("errors", {}), ensure_ascii=False)
+            errors = describe_form_errors(body.get("errors", {})) or body.get("message", "")
             return Outcome(Result.INVALID, error=f"Discord rejected the message ({code}): {errors}")
         outcome = self._other_failure(status, body)
         outcome.ambiguous = status >= 500  # a proxy's 5xx may hide a posted message
@@ -329,6 +328,23 @@ def fingerprint(embeds: list[dict[str, Any]]) -> list[tuple[str, str]]:
         mention = description.split(" ", 1)[0] if description.startswith("<@") else ""
         result.append((embed.get("url") or description, mention))
     return result
+
+
+def describe_form_errors(errors: Any, path: str = "") -> str:
+    """A 400's nested `errors` as Discord sends them, one "where: what" per problem:
+    "embeds.0.title: Must be 256 or fewer in length."."""
+    if not isinstance(errors, dict):
+        return f"{path or 'body'}: {errors}"
+    found = []
+    for key, value in errors.items():
+        if key == "_errors" and isinstance(value, list):
+            found += [
+                f"{path or 'body'}: {item.get('message') if isinstance(item, dict) else item}"
+                for item in value
+            ]
+        else:
+            found.append(describe_form_errors(value, f"{path}.{key}" if path else str(key)))
+    return "; ".join(found)
 
 
 def describe(code: int, meanings: dict[int, str]) -> str:

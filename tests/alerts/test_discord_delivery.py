@@ -194,7 +194,11 @@ def test_a_rejected_payload_fails_only_that_message_and_logs_it(discord, caplog)
     with caplog.at_level(logging.ERROR, logger="alerts.sender"):
         send_all()
     failed = Alert.objects.get(user=rejected)
-    assert failed.status == "failed" and "(50035)" in failed.last_error
+    assert failed.status == "failed"
+    assert (
+        failed.last_error
+        == "Discord rejected the message (50035): embeds.0.url: Not a well formed URL."
+    )
     assert Alert.objects.get(user=fine).status == "sent"
     assert "payload" in caplog.text and "sacai coat" in caplog.text
     assert emulator.error_codes[50035] == 1

@@ -18,9 +18,12 @@ shared/discord-platform.md lists:
   sends the browser straight back with a code for the user set by `sign_in_as`,
   `oauth2/token` checks the client id, secret, code and redirect URI, and
   `users/@me` answers for the Bearer token it gave (and for the bot's token).
+Its answers are shaped as the response schemas of Discord's OpenAPI description
+(../shared/discord/openapi.json; tests/emulators/test_emulator_spec.py checks
+them), and 50035 errors are nested down to `_errors` as Discord sends them.
 It records every message, counts responses by status and 429 scope and DM
-opens by recipient, so tests
-assert what Discord would have shown and how politely it was asked.
+opens by recipient, so tests assert what Discord would have shown and how
+politely it was asked.
 
     python -m tests.emulators.discord --port 8089   # run it by hand
 """
@@ -38,6 +41,7 @@ import threading
 import time
 from collections import Counter, deque
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -225,9 +229,14 @@ class DiscordEmulator:
         app.router.add_get("/api/v10/channels/{channel_id}/messages", self._get_messages)
         return app
 
-    def _error(self, status: int, code: int, message: str, **extra: Any) -> web.Response:
+    def _error(
+        self, status: int, code: int, message: str, problems: dict[str, str] | None = None
+    ) -> web.Response:
         self.error_codes[code] += 1
-        return json_response({"code": code, "message": message, **extra}, status=status)
+        body: dict[str, Any] = {"code": code, "message": message}
+        if problems:
+            body["errors"] = form_errors(problems)
+        return json_response(body, status=status)
 
     def _too_many(
         self, retry_after: float, scope: str, headers: dict[str, str] | None = None
@@ -236,6 +245,7 @@ class DiscordEmulator:
         self.rate_limited_at.append(time.time())
         is_global = scope == "global"
         body = {
+            "code": 0,
             "message": "You are being rate limited.",
             "retry_after": round(retry_after, 3),
             "global": is_global,
@@ -303,33 +313,33 @@ class DiscordEmulator:
                 return self._error(401, 0, "401: Unauthorized")
             return json_response(user)
         return json_response(
-            {
-                "id": APPLICATION_ID,
-                "username": "alerts-bot",
-                "discriminator": "0",
-                "global_name": None,
-                "avatar": None,
-                "bot": True,
-                "verified": True,
-                "mfa_enabled": False,
-                "flags": 0,
-            }
+            {**BOT_USER, "verified": True, "mfa_enabled": False, "locale": "en-US"}
         )
 
     async def _application(self, request: web.Request) -> web.Response:
-        owner = {"id": "1001", "username": "owner", "discriminator": "0", "avatar": None}
         return json_response(
             {
                 "id": APPLICATION_ID,
                 "name": "alerts-bot",
                 "description": "",
                 "icon": None,
+                "type": None,
+                "bot": BOT_USER,
                 "bot_public": True,
                 "bot_require_code_grant": False,
-                "owner": owner,
+                "owner": public_user("1001", "owner"),
                 "verify_key": "0" * 64,
                 "team": None,
                 "flags": 0,
+                "flags_new": "0",
+                "redirect_uris": [],
+                "interactions_endpoint_url": None,
+                "role_connections_verification_url": None,
+                "approximate_guild_count": 1,
+                "approximate_user_install_count": 0,
+                "approximate_user_authorization_count": 0,
+                "explicit_content_filter": 0,
+                "eligible_oauth2_scopes": ["bot", "applications.commands"],
             }
         )
 
@@ -394,9 +404,17 @@ class DiscordEmulator:
         commands = await request.json()
         problems = command_problems(commands)
         if problems:
-            return self._error(400, 50035, "Invalid Form Body", errors=problems)
+            return self._error(400, 50035, "Invalid Form Body", problems)
         registered = [
-            {**command, "id": str(next(self._ids)), "application_id": APPLICATION_ID}
+            {
+                "type": 1,
+                "default_member_permissions": None,
+                **command,
+                "id": str(next(self._ids)),
+                "application_id": APPLICATION_ID,
+                "version": str(next(self._ids)),
+                **({} if scope == "global" else {"guild_id": scope}),
+            }
             for command in commands
         ]
         self.commands[scope] = registered
@@ -407,7 +425,7 @@ class DiscordEmulator:
         recipient = str(body.get("recipient_id", ""))
         if recipient in self.dm_of_user:
             self.dm_opens[recipient] += 1
-            return json_response({"id": self.dm_of_user[recipient], "type": 1})
+            return json_response(dm_channel(self.dm_of_user[recipient], recipient))
         now = time.monotonic()
         if self._dm_opens.retry_after(now) > 0:
             return self._error(400, 40003, "You are opening direct messages too fast.")
@@ -416,7 +434,7 @@ class DiscordEmulator:
         channel_id = str(next(self._ids))
         self.channels[channel_id] = Channel(channel_id, recipient_id=recipient)
         self.dm_of_user[recipient] = channel_id
-        return json_response({"id": channel_id, "type": 1})
+        return json_response(dm_channel(channel_id, recipient))
 
     async def _create_message(self, request: web.Request) -> web.Response:
         channel_id = request.match_info["channel_id"]
@@ -444,27 +462,47 @@ class DiscordEmulator:
         if channel.recipient_id in self.config.no_mutual_guild_users:
             return self._error(403, 50278, "You do not share a mutual guild with this user")
         if channel_id in self.config.invalid_form_channels:
-            return self._error(400, 50035, "Invalid Form Body", errors={"embeds": "rejected"})
+            problem = {"embeds.0.url": "Not a well formed URL."}
+            return self._error(400, 50035, "Invalid Form Body", problem)
         problems = message_problems(payload)
         if problems == {"content": "empty"}:
             return self._error(400, 50006, "Cannot send an empty message")
         if problems:
-            return self._error(400, 50035, "Invalid Form Body", errors=problems)
+            return self._error(400, 50035, "Invalid Form Body", problems)
         nonce = payload.get("nonce")
         if payload.get("enforce_nonce") and nonce is not None:
             seen = self._nonces.get((channel_id, str(nonce)))
             if seen and now - seen[0] < self.config.nonce_window:
                 return json_response(seen[1], headers=headers)
+        content = payload.get("content", "")
         message = {
+            "type": 0,
             "id": str(next(self._ids)),
             "channel_id": channel_id,
-            "content": payload.get("content", ""),
-            "embeds": payload.get("embeds", []),
-            "allowed_mentions": payload.get("allowed_mentions"),
-            "nonce": nonce,
-            "author": {"id": APPLICATION_ID, "username": "alerts-bot", "bot": True},
+            "author": BOT_USER,
+            "content": content,
+            "timestamp": datetime.now(UTC).isoformat(),
+            "edited_timestamp": None,
+            "tts": False,
+            "mention_everyone": False,
+            "mentions": pinged(content, payload.get("allowed_mentions")),
+            "mention_roles": [],
+            "attachments": [],
+            "embeds": [{"type": "rich", **embed} for embed in payload.get("embeds", [])],
+            "components": [],
+            "pinned": False,
+            "flags": 0,
+            **({"nonce": nonce} if nonce is not None else {}),
+            **({"guild_id": channel.guild_id} if channel.guild_id else {}),
         }
-        self.messages.append({**message, "accepted_at": time.time()})
+        # Kept beside the message, never answered: what was asked, and when Discord took it.
+        self.messages.append(
+            {
+                **message,
+                "allowed_mentions": payload.get("allowed_mentions"),
+                "accepted_at": time.time(),
+            }
+        )
         if nonce is not None:
             self._nonces[(channel_id, str(nonce))] = (now, message)
         return json_response(message, headers=headers)
@@ -480,10 +518,11 @@ class DiscordEmulator:
         except ValueError:
             limit = 0
         if not 1 <= limit <= 100:
-            return self._error(400, 50035, "Invalid Form Body", errors={"limit": "1 to 100"})
+            problem = {"limit": "int value should be less than or equal to 100."}
+            return self._error(400, 50035, "Invalid Form Body", problem)
         self.reads[channel.id] += 1
         latest = self.messages_in(channel.id)[-limit:][::-1]
-        hidden = {"nonce", "accepted_at"}
+        hidden = {"nonce", "allowed_mentions", "accepted_at"}
         return json_response([{k: v for k, v in m.items() if k not in hidden} for m in latest])
 
     def _bucket_headers(self, bucket: SlidingWindow, channel_id: str, now: float) -> dict[str, str]:
@@ -495,6 +534,74 @@ class DiscordEmulator:
             "X-RateLimit-Reset-After": f"{reset_after:.3f}",
             "X-RateLimit-Bucket": f"messages-{channel_id}",
         }
+
+
+def public_user(user_id: str, username: str, bot: bool = False) -> dict[str, Any]:
+    """A user as Discord shows one user to another (the spec's UserResponse)."""
+    user = {
+        "id": user_id,
+        "username": username,
+        "discriminator": "0",
+        "global_name": None,
+        "avatar": None,
+        "public_flags": 0,
+        "flags": 0,
+        "primary_guild": None,
+    }
+    return {**user, "bot": True} if bot else user
+
+
+BOT_USER = public_user(APPLICATION_ID, "alerts-bot", bot=True)
+MENTION = re.compile(r"<@!?(\d+)>")
+
+
+def dm_channel(channel_id: str, recipient_id: str) -> dict[str, Any]:
+    return {
+        "id": channel_id,
+        "type": 1,
+        "last_message_id": None,
+        "flags": 0,
+        "recipients": [public_user(recipient_id, f"user{recipient_id}")],
+    }
+
+
+def pinged(content: str, allowed_mentions: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """The users a message's content pings: its <@id> mentions that allowed_mentions lets
+    through (all of them without allowed_mentions)."""
+    allowed = allowed_mentions or {"parse": ["users"]}
+    ids = dict.fromkeys(MENTION.findall(content))
+    if "users" not in allowed.get("parse", []):
+        ids = {user_id: None for user_id in ids if user_id in allowed.get("users", [])}
+    return [public_user(user_id, f"user{user_id}") for user_id in ids]
+
+
+def form_errors(problems: dict[str, str]) -> dict[str, Any]:
+    """A 50035's `errors` as Discord nests them: each dotted field path down to an
+    `_errors` list of {code, message} (the code a string, e.g. BASE_TYPE_MAX_LENGTH;
+    the spec's `Error` types it as an integer, which Discord does not send here)."""
+    nested: dict[str, Any] = {}
+    for path, message in problems.items():
+        node = nested
+        for part in path.split("."):
+            node = node.setdefault(part, {})
+        node.setdefault("_errors", []).append({"code": _problem_code(message), "message": message})
+    return nested
+
+
+def _problem_code(message: str) -> str:
+    if message.startswith("Embed size exceeds"):
+        return "MAX_EMBED_SIZE_EXCEEDED"
+    if "or fewer in length" in message:
+        return "BASE_TYPE_MAX_LENGTH"
+    if message.startswith("Must be between"):
+        return "BASE_TYPE_BAD_LENGTH"
+    if "URL" in message:
+        return "URL_TYPE_INVALID_URL"
+    if "less than or equal" in message:
+        return "NUMBER_TYPE_MAX"
+    return (
+        "APPLICATION_COMMAND_INVALID_NAME" if "name is invalid" in message else "BASE_TYPE_INVALID"
+    )
 
 
 def _embed_size(embed: dict[str, Any]) -> int:
@@ -518,7 +625,7 @@ def message_problems(payload: dict[str, Any]) -> dict[str, str]:
     if len(embeds) > LIMITS["embeds"]:
         problems["embeds"] = f"Must be {LIMITS['embeds']} or fewer in length."
     if sum(_embed_size(e) for e in embeds) > LIMITS["total"]:
-        problems["embeds.total"] = f"Embed size exceeds maximum size of {LIMITS['total']}"
+        problems.setdefault("embeds", f"Embed size exceeds maximum size of {LIMITS['total']}")
     for n, embed in enumerate(embeds):
         for key in ("title", "description"):
             if len(embed.get(key, "")) > LIMITS[key]:

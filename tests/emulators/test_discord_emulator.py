@@ -10,6 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from alerts.transports.discord import describe_form_errors
 from tests.emulators.discord import DiscordEmulator, EmulatorConfig, RunningEmulator
 
 
@@ -74,20 +75,29 @@ def test_more_than_fifty_requests_in_a_second_get_a_global_429(discord):
 @pytest.mark.parametrize(
     ("payload", "problem"),
     [
-        ({"content": "x" * 2001}, "content"),
-        ({"embeds": [{"title": "t"}] * 11}, "embeds"),
-        ({"embeds": [{"title": "x" * 257}]}, "embeds.0.title"),
-        ({"embeds": [{"description": "x" * 4000}, {"description": "x" * 2001}]}, "embeds.total"),
-        ({"embeds": [{"fields": [{"name": "n", "value": "v" * 1025}]}]}, "embeds.0.fields.0.value"),
-        ({"embeds": [{"fields": [{"name": "n", "value": "v"}] * 26}]}, "embeds.0.fields"),
-        ({"embeds": [{"footer": {"text": "f" * 2049}}]}, "embeds.0.footer.text"),
-        ({"content": "ok", "nonce": "n" * 26}, "nonce"),
+        ({"content": "x" * 2001}, "content: Must be 2000 or fewer"),
+        ({"embeds": [{"title": "t"}] * 11}, "embeds: Must be 10 or fewer"),
+        ({"embeds": [{"title": "x" * 257}]}, "embeds.0.title: Must be 256 or fewer"),
+        (
+            {"embeds": [{"description": "x" * 4000}, {"description": "x" * 2001}]},
+            "embeds: Embed size exceeds maximum size of 6000",
+        ),
+        (
+            {"embeds": [{"fields": [{"name": "n", "value": "v" * 1025}]}]},
+            "embeds.0.fields.0.value: Must be 1024 or fewer",
+        ),
+        (
+            {"embeds": [{"fields": [{"name": "n", "value": "v"}] * 26}]},
+            "embeds.0.fields: Must be 25",
+        ),
+        ({"embeds": [{"footer": {"text": "f" * 2049}}]}, "embeds.0.footer.text: Must be 2048"),
+        ({"content": "ok", "nonce": "n" * 26}, "nonce: Must be 25 or fewer"),
     ],
 )
-def test_messages_over_discords_limits_are_a_50035(discord, payload, problem):
+def test_messages_over_discords_limits_are_a_50035_saying_where(discord, payload, problem):
     status, body, _ = call(discord, "POST", "/channels/10/messages", payload)
     assert (status, body["code"]) == (400, 50035)
-    assert problem in body["errors"]
+    assert problem in describe_form_errors(body["errors"])
     assert discord.emulator.messages == []
 
 
