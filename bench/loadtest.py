@@ -12,9 +12,10 @@ lease per market, and django-q2's workers on the Redis broker) and two
 `sendalerts` (shared Discord budget and buckets in Redis), against the fake
 marketplace (bench/marketplace_server.py), which publishes `--listings`
 listings evenly over `--minutes` on the four markets, and the Discord API
-emulator (tests/emulators/discord.py) answering after 50-150 ms, as Discord
-does from a nearby host (10-30 ms of that on the way there). After publishing, it waits for the outbox to drain,
-at most `--drain-minutes`.
+emulator (tests/emulators/discord.py, in a process of its own) answering
+after 50-150 ms, as Discord does from a nearby host (10-30 ms of that on the
+way there). After publishing, it waits for the outbox to drain, at most
+`--drain-minutes`.
 
 Reported: the minute-by-minute flow (queued, delivered, backlog), matching time
 per ingest batch (the processes' own histogram, METRICS_DIR), alerts queued
@@ -31,6 +32,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import multiprocessing
 import os
 import platform
 import sys
@@ -60,12 +62,14 @@ django.setup()
 
 from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402
-from django.db import connection  # noqa: E402
+from django.db import connection, transaction  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
 from prometheus_client import CollectorRegistry  # noqa: E402
 from prometheus_client.multiprocess import MultiProcessCollector  # noqa: E402
 
 from alerts.models import Alert  # noqa: E402
+from alerts.outbox import claim_due  # noqa: E402
 from bench.freshness import (  # noqa: E402
     open_dm_channels,
     production_env,
@@ -89,6 +93,92 @@ IDLE_SECONDS = 30  # measured before publishing: what each process costs doing n
 SETTLE_SECONDS = 30
 TICKS = os.sysconf("SC_CLK_TCK")
 PAGE = 4096
+
+
+# -- Discord -------------------------------------------------------------------------
+@dataclass
+class DiscordRecord:
+    """What the emulator saw, as the report needs it."""
+
+    accepted_at: dict[str, float]  # message id -> wall time Discord accepted it
+    request_times: list[float]
+    rate_limited: dict[str, int]
+    rate_limited_at: list[float]
+    max_requests_in_a_second: int
+
+
+class EmulatorProcess:
+    """The Discord emulator served from a forked process, so the driver (the fake
+    marketplace, the sampling, the database polls) never delays its answers: a
+    100 ms stall of a shared process would count 1.1 s of requests in one second
+    and answer 429s the senders did not earn."""
+
+    def __init__(self, emulator: DiscordEmulator) -> None:
+        context = multiprocessing.get_context("fork")
+        self._conn, child = context.Pipe()
+        self._process = context.Process(target=self._serve, args=(emulator, child), daemon=True)
+        self.base_url = ""
+
+    def __enter__(self) -> EmulatorProcess:
+        self._process.start()
+        self.base_url = self._conn.recv()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._conn.send("stop")
+        self._process.join(timeout=30)
+
+    @staticmethod
+    def _serve(emulator: DiscordEmulator, conn) -> None:
+        with RunningEmulator(emulator) as running:
+            conn.send(running.base_url)
+            while (ask := conn.recv()) != "stop":
+                if ask == "messages":
+                    conn.send(len(emulator.messages))
+                else:
+                    conn.send(
+                        DiscordRecord(
+                            {m["id"]: m["accepted_at"] for m in emulator.messages},
+                            emulator.request_times,
+                            dict(emulator.rate_limited),
+                            emulator.rate_limited_at,
+                            emulator.max_requests_in_a_second,
+                        )
+                    )
+
+    def messages(self) -> int:
+        self._conn.send("messages")
+        return self._conn.recv()
+
+    def record(self) -> DiscordRecord:
+        self._conn.send("record")
+        return self._conn.recv()
+
+
+class Rollback(Exception):
+    pass
+
+
+def timed_claims(backlog: int, tries: int = 5) -> str:
+    """A sender's claim at the current backlog, timed, its leases rolled back (the
+    senders wait on the claim lock meanwhile): what one claim costs at size."""
+    seconds, queries = [], 0
+    for _ in range(tries):
+        with CaptureQueriesContext(connection) as captured:
+            try:
+                with transaction.atomic():
+                    began = time.perf_counter()
+                    claimed = claim_due("loadtest-probe", settings.ALERTS_BATCH_SIZE)
+                    seconds.append(time.perf_counter() - began)
+                    raise Rollback
+            except Rollback:
+                pass
+        queries = len(captured)
+        time.sleep(1)
+    return (
+        f"a claim at a backlog of {backlog:,}: median {percentile(seconds, 0.5) * 1000:.0f} ms, "
+        f"slowest {max(seconds) * 1000:.0f} ms, {queries} queries, {len(claimed)} alerts"
+    )
 
 
 # -- what the processes cost ------------------------------------------------------
@@ -291,11 +381,11 @@ def main() -> None:
     seed(args, workload)
     # 10-30 ms on the wire, then 40-120 ms at Discord: 50-150 ms a request, as from a near host.
     emulator = DiscordEmulator(EmulatorConfig(latency=(0.01, 0.03), processing=(0.04, 0.12)))
-    rate = args.listings / (args.minutes * 60)
-    market = FakeMarketplace(titles(Workload(seed=7)), rate, limit=args.listings)
-    market.start(publish=False)
-    with RunningEmulator(emulator) as discord:
-        open_dm_channels(emulator)
+    open_dm_channels(emulator)  # before the fork: the emulator process knows them
+    with EmulatorProcess(emulator) as discord:
+        rate = args.listings / (args.minutes * 60)
+        market = FakeMarketplace(titles(Workload(seed=7)), rate, limit=args.listings)
+        market.start(publish=False)
         env = production_env(market, emulator, discord)
         call_command("setup_schedules", verbosity=0)
         commands = [("qcluster", 1), ("qcluster", 2), ("sendalerts", 1), ("sendalerts", 2)]
@@ -327,22 +417,24 @@ def main() -> None:
                 print(
                     f"{time.time() - started:>5.0f} s · published {len(market.published):,} · "
                     f"queued {Alert.objects.count():,} · backlog {pending:,} · "
-                    f"Discord messages {len(emulator.messages):,}",
+                    f"Discord messages {discord.messages():,}",
                     flush=True,
                 )
                 if done and deadline is None:
                     published_for = time.time() - started
                     deadline = time.time() + args.drain_minutes * 60
+                    claims = timed_claims(pending)  # at the largest backlog
                 if done and (pending == 0 or time.time() > deadline):
                     break
             ended = time.time()
             for group in groups:
                 group.mark()
+            record = discord.record()
         finally:
             watch.stopping.set()
             stop(processes)
             market.close()
-    report(args, market, emulator, groups, started, published_for, ended)
+    report(args, market, record, groups, started, published_for, ended, claims)
 
 
 @dataclass
@@ -363,13 +455,14 @@ class Measured:
 def report(
     args: argparse.Namespace,
     market: FakeMarketplace,
-    emulator: DiscordEmulator,
+    discord: DiscordRecord,
     groups: list[Group],
     started: float,
     published_for: float,
     ended: float,
+    claims: str,
 ) -> None:
-    accepted = {m["id"]: m["accepted_at"] for m in emulator.messages}
+    accepted = discord.accepted_at
     published = {key: at for key, at in market.published.items()}
     created, sent, latencies = [], [], []
     rows = Alert.objects.values_list(
@@ -384,7 +477,7 @@ def report(
         if (code, external_id) in published:
             latencies.append(at - published[(code, external_id)])
     listings = Listing.objects.count()
-    flow_chart(created, sent, emulator.rate_limited_at, started, ended)
+    flow_chart(created, sent, discord.rate_limited_at, started, ended)
 
     print(
         f"\nmachine: {cpu_model()}, {os.cpu_count()} cores, {platform.python_version()}, "
@@ -405,6 +498,7 @@ def report(
             f"matching: {count:,} ingest batches, {listings / count:.1f} listings each, "
             f"mean {total / count * 1000:.1f} ms, p95 ≤ {bucket_at(buckets, count, 0.95) * 1000:.0f} ms"
         )
+    print(claims)
     queued_for = max(created) - min(created) if created else 0
     print(
         f"alerts: {len(created):,} queued ({len(created) / max(queued_for, 1):,.0f}/s while "
@@ -415,13 +509,13 @@ def report(
         f"publication → Discord accepted, per alert: p50 {percentile(latencies, 0.5):.1f} s, "
         f"p95 {percentile(latencies, 0.95):.1f} s, p99 {percentile(latencies, 0.99):.1f} s"
     )
-    requests = emulator.request_times
+    requests = discord.request_times
     busy = (max(requests) - min(requests)) if len(requests) > 1 else 1
-    limited = dict(emulator.rate_limited)
+    limited = {kind: n for kind, n in discord.rate_limited.items() if n}
     print(
         f"Discord: {len(requests):,} requests, {len(requests) / busy:.1f}/s (busiest second "
-        f"{emulator.max_requests_in_a_second}), {len(emulator.messages):,} messages, "
-        f"{len(sent) / max(len(emulator.messages), 1):.2f} alerts a message; 429s: {limited or 0}"
+        f"{discord.max_requests_in_a_second}), {len(accepted):,} messages, "
+        f"{len(sent) / max(len(accepted), 1):.2f} alerts a message; 429s: {limited or 0}"
     )
     print("\nprocess         CPU s busy  idle CPU/s  peak memory  largest process")
     for group in groups:
@@ -446,7 +540,7 @@ def report(
         alerts=len(created),
         sent=len(sent),
         alerts_per_listing_filter=len(created) / max(listings, 1) / filters,
-        alerts_per_message=len(sent) / max(len(emulator.messages), 1),
+        alerts_per_message=len(sent) / max(len(accepted), 1),
         ingest_cpu_per_alert=cpu["qcluster"] / max(len(created), 1),
         sender_cpu_per_request=cpu["sendalerts"] / max(len(requests), 1),
         database_cpu_per_alert=cpu["PostgreSQL"] / max(len(created), 1),
