@@ -228,6 +228,13 @@ class Alert(models.Model):
                 condition=models.Q(status="pending", lease_expires_at__isnull=False),
                 name="alert_leased_idx",
             ),
+            # Each user's oldest pending alerts, read for a claim's shares (outbox
+            # `_whole_shares`): a few dozen entries a user however long their backlog.
+            models.Index(
+                fields=["user", "next_attempt_at", "id"],
+                condition=models.Q(status="pending"),
+                name="alert_user_due_idx",
+            ),
         ]
         ordering = ["-created_at"]
 

@@ -193,7 +193,7 @@ def claim_due(
         destinations = _next_destinations(due, limit, now)
         if not destinations:
             return []
-        ids = _whole_shares(due, destinations, limit)
+        ids = _whole_shares(due, destinations, limit, now)
         if not ids:
             return []
         ids += _rest_of_their_messages(ids, now)
@@ -293,26 +293,16 @@ def _next_destinations(due: QuerySet[Alert], limit: int, now: datetime) -> list[
     return chosen
 
 
-def _whole_shares(due: QuerySet[Alert], destinations: list[list[int]], limit: int) -> list[int]:
+def _whole_shares(
+    due: QuerySet[Alert], destinations: list[list[int]], limit: int, now: datetime
+) -> list[int]:
     """The claim: each destination's share (each of its users' oldest DESTINATION_SHARE
     alerts), whole destinations in their order until about `limit` alerts, so every
     destination's alerts pack into full messages. A channel many users share is cut
     at a few batches."""
     place_of = {user: n for n, users in enumerate(destinations) for user in users}
-    shares = (
-        due.filter(user_id__in=list(place_of))
-        .annotate(
-            place=Window(
-                RowNumber(),
-                partition_by=[F("user_id")],
-                order_by=[F("next_attempt_at").asc(), F("id").asc()],
-            )
-        )
-        .filter(place__lte=DESTINATION_SHARE)
-        .order_by("next_attempt_at", "id")
-    )
     by_destination: dict[int, list[int]] = defaultdict(list)
-    for pk, user_id in shares.values_list("id", "user_id"):
+    for pk, user_id in _shares(due, list(place_of), now):
         by_destination[place_of[user_id]].append(pk)
     ids: list[int] = []
     for place in sorted(by_destination):
@@ -321,6 +311,52 @@ def _whole_shares(due: QuerySet[Alert], destinations: list[list[int]], limit: in
             continue  # a smaller destination further on may still fit
         ids += share
     return ids
+
+
+def _shares(due: QuerySet[Alert], users: list[int], now: datetime) -> list[tuple[int, int]]:
+    """(id, user id) of each user's oldest DESTINATION_SHARE due alerts, oldest first.
+
+    On PostgreSQL, one short read of alert_user_due_idx per user (a LATERAL join):
+    a user with thousands of alerts waiting costs no more than one with fifty, where
+    numbering every due alert of the users took a third of a claim at a backlog of
+    700,000. The users are those of destinations nobody holds a lease in (see
+    `_next_destinations`), so their due alerts are exactly their unleased ones.
+    """
+    if connection.vendor != "postgresql":
+        shares = (
+            due.filter(user_id__in=users)
+            .annotate(
+                place=Window(
+                    RowNumber(),
+                    partition_by=[F("user_id")],
+                    order_by=[F("next_attempt_at").asc(), F("id").asc()],
+                )
+            )
+            .filter(place__lte=DESTINATION_SHARE)
+            .order_by("next_attempt_at", "id")
+        )
+        return list(shares.values_list("id", "user_id"))
+    table = connection.ops.quote_name(Alert._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            SELECT share.id, share.user_id
+            FROM unnest(%s::bigint[]) AS chosen(user_id)
+            CROSS JOIN LATERAL (
+                SELECT alert.id, alert.user_id, alert.next_attempt_at
+                FROM {table} alert
+                WHERE alert.user_id = chosen.user_id
+                  AND alert.status = %s
+                  AND alert.next_attempt_at <= %s
+                  AND (alert.lease_expires_at IS NULL OR alert.lease_expires_at <= %s)
+                ORDER BY alert.next_attempt_at, alert.id
+                LIMIT %s
+            ) share
+            ORDER BY share.next_attempt_at, share.id
+            """,
+            [users, Alert.Status.PENDING, now, now, DESTINATION_SHARE],
+        )
+        return cursor.fetchall()
 
 
 def _rest_of_their_messages(ids: list[int], now: datetime) -> list[int]:

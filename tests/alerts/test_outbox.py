@@ -215,3 +215,31 @@ def test_a_claim_from_a_long_backlog_takes_whole_shares_so_messages_are_full():
     claimed = Counter(alert.user_id for alert in outbox.claim_due("a", 100))
     assert len(claimed) == 3  # three users' 30 alerts, three full messages each
     assert set(claimed.values()) == {30}
+
+
+@pytest.mark.django_db
+def test_a_users_share_is_their_oldest_due_alerts_lapsed_leases_included_none_waiting():
+    from scraping.ingest import ingest_listings
+    from tests.builders import listing
+
+    user = make_user()
+    make_filter(user, brands=["Sacai"])
+    for n in range(7):  # ten alerts an ingest, each ingest a little later
+        ingest_listings([listing(f"sacai item {n}-{k}") for k in range(10)])
+    oldest_first = list(
+        Alert.objects.order_by("next_attempt_at", "id").values_list("id", flat=True)
+    )
+    now = timezone.now()
+    lapsed, waiting = oldest_first[:5], oldest_first[5:15]
+    # A dead sender's lapsed leases are due again; a retry's backoff is not due yet.
+    Alert.objects.filter(id__in=lapsed).update(
+        lease_owner="dead", lease_expires_at=now - timedelta(seconds=1)
+    )
+    Alert.objects.filter(id__in=waiting).update(next_attempt_at=now + timedelta(minutes=5))
+
+    claimed = [alert.id for alert in outbox.claim_due("a", 100)]
+    assert claimed == lapsed + oldest_first[15:60]  # the share's 50, oldest first
+    outbox.release("a")
+    Alert.objects.filter(id__in=oldest_first[40:]).delete()
+    claimed = [alert.id for alert in outbox.claim_due("b", 100)]
+    assert claimed == lapsed + oldest_first[15:40]  # every due one; still none waiting
