@@ -5,8 +5,9 @@ one process sends for a bot token: the holder of the sender role (see
 `alerts.roles.take_role`). When a live `sendalerts` holds it, the task sends
 nothing: that sender polls every ALERTS_IDLE_SECONDS and finds the new alerts
 itself. When no sender is alive (a deployment without `sendalerts`), the task
-takes the role and drains. With Redis the budget is shared and the task sends
-beside any other sender.
+takes the role and drains. With Redis the budget is shared, yet the task still
+drains only while no sender is live (`SenderStatus.objects.sending()`): a live
+one finds every due alert itself.
 
 The task queued after a scan is a wake-up call, not the guarantee: django-q2's
 Redis broker does not hand out again a task lost with its worker. The outbox
@@ -35,7 +36,15 @@ def send_alerts_soon(queued: int) -> None:
 
 def send_due_alerts() -> str:
     """Send every alert due now: queued after each scan's matching, and run by the
-    digest schedule at the top of every hour."""
+    digest schedule at the top of every hour.
+
+    Beside a live sender that may send it does nothing: that sender finds the due
+    alerts itself, digests whose hour came included, and a drain beside it would
+    only hold a worker and queue on the claims (the load test saw the hourly run
+    drain a backlog beside two senders until django-q2's timeout stopped it).
+    """
+    if SenderStatus.objects.sending().exists():
+        return SENDER_RUNNING
     sender = Sender(get_transport())
     if sender.exclusive and not roles.take_role(sender.owner, sender.lease_seconds):
         return SENDER_RUNNING

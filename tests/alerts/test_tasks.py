@@ -58,3 +58,23 @@ def test_without_redis_the_task_leaves_sending_to_a_live_sendalerts(queued_alert
     SenderRole.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
     assert send_due_alerts() == "sent 3, retrying 0, failed 0, skipped 0"
     assert SenderRole.objects.get().owner == ""  # given back when done
+
+
+def test_beside_a_live_sender_the_hourly_run_leaves_the_due_digests_to_it(queued_alerts):
+    from alerts.models import SenderStatus
+    from alerts.tasks import SENDER_RUNNING
+
+    user = queued_alerts(3)
+    User.objects.filter(pk=user.pk).update(digest="hourly")
+    Alert.objects.update(  # their hour has come
+        created_at=timezone.now() - timedelta(hours=1), next_attempt_at=timezone.now()
+    )
+    # A sendalerts (with Redis, any number may send) that beat a second ago.
+    status = SenderStatus.objects.create(
+        owner="sendalerts", heartbeat_at=timezone.now() - timedelta(seconds=1), request_budget=47
+    )
+    assert send_due_alerts() == SENDER_RUNNING
+    assert set(Alert.objects.values_list("status", flat=True)) == {"pending"}
+
+    status.delete()  # it stopped
+    assert send_due_alerts() == "sent 3, retrying 0, failed 0, skipped 0"
