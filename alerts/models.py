@@ -229,7 +229,7 @@ class Alert(models.Model):
                 name="alert_leased_idx",
             ),
             # Each user's oldest pending alerts, read for a claim's shares (outbox
-            # `_whole_shares`): a few dozen entries a user however long their backlog.
+            # `_shares`): a few dozen entries a user however long their backlog.
             models.Index(
                 fields=["user", "next_attempt_at", "id"],
                 condition=models.Q(status="pending"),

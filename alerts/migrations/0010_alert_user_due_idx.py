@@ -5,16 +5,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('alerts', '0009_alert_leased_idx'),
-        ('scraping', '0003_source_choices'),
+        ("alerts", "0009_alert_leased_idx"),
+        ("scraping", "0003_source_choices"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='alert',
-            index=models.Index(condition=models.Q(('status', 'pending')), fields=['user', 'next_attempt_at', 'id'], name='alert_user_due_idx'),
+            model_name="alert",
+            index=models.Index(
+                condition=models.Q(("status", "pending")),
+                fields=["user", "next_attempt_at", "id"],
+                name="alert_user_due_idx",
+            ),
         ),
     ]
