@@ -265,7 +265,7 @@ class SenderRole(models.Model):
     expires_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
-        return f"sender role {self.name} ({self.owner or 'free'})"
+        return f"lease {self.name} ({self.owner or 'free'})"
 
 
 class DiscordHourQuerySet(models.QuerySet):

@@ -54,6 +54,8 @@ class IngestResult:
     new: int = 0
     seen: int = 0
     alerts: int = 0
+    #: (market, external id) of the listings this batch stored for the first time.
+    new_keys: set[tuple[str, str]] = field(default_factory=set)
     #: Listings the database refused even alone: (position in the records given, its words).
     refused: list[tuple[int, str]] = field(default_factory=list)
 
@@ -61,6 +63,7 @@ class IngestResult:
         self.new += other.new
         self.seen += other.seen
         self.alerts += other.alerts
+        self.new_keys |= other.new_keys
         self.refused.extend(other.refused)
 
 
@@ -150,7 +153,9 @@ def _store(index: FilterIndex | PatchedIndex, unique: list[ListingRecord], now) 
         ]
         _refresh_seen([r for r in unique if (r.market, r.external_id) not in inserted])
         alerts = queue_alerts(index, new, now) if new else 0
-    return IngestResult(new=len(new), seen=len(unique) - len(new), alerts=alerts)
+    return IngestResult(
+        new=len(new), seen=len(unique) - len(new), alerts=alerts, new_keys=set(inserted)
+    )
 
 
 def _database_words(error: Exception) -> str:

@@ -4,17 +4,17 @@ The searches of a cycle can be spread evenly over the scan interval (each
 market's poller does, see scraping/pollers.py), so a source sees a steady
 trickle instead of a burst.
 Where the plan reads a market's newest-first feed instead, each read pages
-back until the listings seen before that read make up half a page, so nothing
-new is missed between reads. Fetching and parsing happen in threads; ingesting
-(upsert, match, queue alerts) happens in the calling thread as each page
-arrives, so a listing is matched as soon as its page is in, and delivery is
-woken as soon as a page stores alerts (`AlertWaker`). A request that
-fails after its retries, a page that changed shape, or any other exception
-while fetching, parsing or ingesting one page is counted and logged with the
-source's name; the rest of the cycle goes on. A 404 that the source
-recognises as its no-results page is an empty page, not a failure. Every
-cycle is recorded as a Scan row, a failed one too, and the circuit breaker
-hears of it whatever went wrong.
+back until the listings known before that read looked at the feed make up half
+a page, so nothing new is missed between reads (`FeedReads`).
+Fetching and parsing happen in threads; ingesting (upsert, match, queue
+alerts) happens in the calling thread as each page arrives, so a listing is
+matched as soon as its page is in, and delivery is woken as soon as a page
+stores alerts (`AlertWaker`). A request that fails after its retries, a page
+that changed shape, or any other exception while fetching, parsing or
+ingesting one page is counted and logged with the source's name; the rest of
+the cycle goes on. A 404 that the source recognises as its no-results page is
+an empty page, not a failure. Every cycle is recorded as a Scan row, a failed
+one too, and the circuit breaker hears of it whatever went wrong.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import ModuleType
 
 from django.conf import settings
@@ -38,7 +38,7 @@ from filters.models import Filter
 from lib import metrics
 from scraping import breaker
 from scraping.http import FetchError, SourceClient
-from scraping.ingest import ingest_listings
+from scraping.ingest import IngestResult, ingest_listings
 from scraping.models import Scan
 from scraping.planning import Plan, Search, plan_searches
 from scraping.sources import jsonfeed, mercari, paypay_fleamarket, rakuma, yahoo_auctions
@@ -124,7 +124,7 @@ class Job:
     page: str | None = None
     pages_back: int = 0
     location: str = ""
-    earlier: frozenset[str] = frozenset()  # ids on the read's newer pages, for a feed page
+    read: int = 0  # which of the cycle's reads this page belongs to
 
 
 def planned_jobs(source: str) -> tuple[list[Job], int]:
@@ -166,22 +166,45 @@ def describe_error(source: str, error: Exception) -> str:
     return f"{source}: unexpected {type(error).__name__}: {error}"
 
 
-def next_feed_page(source: str, job: Job, page: Page, seen: int) -> Job | None:
-    """The feed's next (older) page, until the listings seen before this read make up
-    half a page. Listings published while the feed is read push the older ones down
-    onto the next page; those the read itself stored on a newer page do not count as
-    seen, or a busy feed would stop the read short of the listings it had not reached."""
-    if job.search is None or not job.search.is_feed or not page.records:
-        return None
-    ids = {record.external_id for record in page.records}
-    seen_before = seen - len(ids & job.earlier)
-    if (
-        seen_before * 2 >= len(page.records)
-        or job.pages_back + 1 >= settings.SCRAPING_FEED_MAX_PAGES
-    ):
-        return None
-    token = SOURCES[source].following_page(job.page, page)
-    return Job(job.search, token, job.pages_back + 1, earlier=job.earlier | ids) if token else None
+class FeedReads:
+    """When each of a cycle's reads looked at the feed, and which read stored each new listing.
+
+    A read pages back until the listings known before it looked make up half a
+    page. Listings published while the feed is read push the older ones down
+    onto its next pages, so a next page may hold listings that were stored after
+    the read looked: by its own newer pages, or by a later read while this
+    read's next page was slow to come (a market's request budget queues it).
+    Those do not count as known, or the read would end short of the listings
+    between its pages and the older reads, which nobody else reads.
+    """
+
+    def __init__(self) -> None:
+        self.looked_at: dict[int, float] = {}
+        self.stored_by: dict[tuple[str, str], int] = {}
+
+    def looked(self, read: int) -> None:
+        """The read's first page came back: what it saw is the feed as of now."""
+        self.looked_at.setdefault(read, time.monotonic())
+
+    def next_page(self, source: str, job: Job, page: Page, result: IngestResult) -> Job | None:
+        """The feed's next (older) page for this read, or None where the read ends; and
+        remembers the listings this page stored for the reads still going."""
+        keys = {(record.market, record.external_id) for record in page.records}
+        looked = self.looked_at.get(job.read, 0.0)
+        stored_since = sum(
+            1
+            for key in keys - result.new_keys
+            if key in self.stored_by and self.looked_at[self.stored_by[key]] >= looked
+        )
+        for key in result.new_keys:
+            self.stored_by.setdefault(key, job.read)
+        if job.search is None or not job.search.is_feed or not page.records:
+            return None
+        known = result.seen - stored_since
+        if known * 2 >= len(page.records) or job.pages_back + 1 >= settings.SCRAPING_FEED_MAX_PAGES:
+            return None
+        token = SOURCES[source].following_page(job.page, page)
+        return replace(job, page=token, pages_back=job.pages_back + 1) if token else None
 
 
 class AlertWaker:
@@ -290,16 +313,20 @@ def _run_jobs(
     """Fetch in threads and ingest each page as it arrives; a failed page is one problem."""
     step = spread_seconds / len(jobs) if jobs else 0.0
     started = time.monotonic()
+    reads = FeedReads()
 
     def run(job: Job, at: float) -> Page | None:
         if stopping.wait(max(0.0, at - time.monotonic())):
             return None
-        return execute(source, job, client)
+        page = execute(source, job, client)
+        if job.pages_back == 0:
+            reads.looked(job.read)
+        return page
 
     # Scheduled fetches go to the pool only when due: submitted ahead, they would hold its
     # threads asleep, and a feed read's next page would wait behind them for most of the
     # interval while the listings it was after slid out of reach.
-    scheduled = [(started + n * step, job) for n, job in enumerate(jobs)]
+    scheduled = [(started + n * step, replace(job, read=n)) for n, job in enumerate(jobs)]
     pending: dict = {}
     with ThreadPoolExecutor(max_workers=settings.SCRAPING_CONCURRENCY) as pool:
         try:
@@ -330,7 +357,7 @@ def _run_jobs(
                         scan.broken_items += page.broken
                         if result.alerts:
                             waker.stored(result.alerts)
-                        if older := next_feed_page(source, job, page, result.seen):
+                        if older := reads.next_page(source, job, page, result):
                             pending[pool.submit(run, older, 0.0)] = older
                     except Exception as error:  # whatever one page hit, the others go on
                         problems.append(describe_error(source, error))

@@ -274,6 +274,30 @@ def test_a_feed_reads_next_page_does_not_wait_behind_the_cycles_later_reads(mark
     assert offsets == ["0", "3", "0", "0"]  # the first read's second page at once
 
 
+def test_a_slow_page_is_not_ended_by_listings_a_later_read_stored(marketplace, settings):
+    paypay_feed_with_z5_and_z6_seen(settings, polls=2)  # reads at 0 and 1 s of 2
+    settings.SCRAPING_TIMEOUT_SECONDS = 5
+    marketplace.serve(
+        "/api/v1/search",
+        Reply(paypay_page(["z1", "z2", "z3"], 0, 100)),  # the first read: all new
+        # Its second page comes back late. Listings published meanwhile pushed y1-y3 down
+        # onto it, and the second read, which looked after the first, stores them first.
+        Reply(paypay_page(["y1", "y2", "y3"], 3, 100), delay=1.5),
+        Reply(paypay_page(["y1", "y2", "y3"], 0, 100)),  # the second read: all new
+        Reply(paypay_page(["z1", "z2", "z3"], 3, 100)),  # known before it looked: it ends
+        # The first read must go on: z4 is under its own page, and nobody else reads there.
+        Reply(paypay_page(["z4", "z5", "z6"], 6, 100)),
+        Reply(paypay_page(["z7", "z8", "z9"], 9, 100)),
+    )
+    scan = scan_source(
+        "paypay_fleamarket", spread_seconds=2, client=quick_client("paypay_fleamarket")
+    )
+    offsets = [parse_qs(query)["offset"][0] for _, query, _ in marketplace.requests]
+    assert offsets == ["0", "3", "0", "3", "6"]
+    assert Listing.objects.filter(external_id="z4").exists()
+    assert scan.new_items == 7  # z1-z4 and y1-y3
+
+
 def test_stopping_skips_the_searches_not_started_yet(marketplace):
     import threading
 
