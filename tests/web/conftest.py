@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 
 import pytest
+from django.db import connections
 from django.test import Client
 
 from tests.builders import make_user
@@ -55,3 +56,7 @@ def browser_page(monkeypatch):
 
         yield open_page
         browser.close()
+        # Inside sync_playwright the ORM has connections of its own (Django keeps them per
+        # context, and Playwright runs this code in a greenlet with its own): left open, the
+        # test's would keep the test database from being dropped at the end of the run.
+        connections.close_all()
