@@ -201,7 +201,16 @@ class FeedReads:
         if job.search is None or not job.search.is_feed or not page.records:
             return None
         known = result.seen - stored_since
-        if known * 2 >= len(page.records) or job.pages_back + 1 >= settings.SCRAPING_FEED_MAX_PAGES:
+        if known * 2 >= len(page.records):
+            return None
+        if job.pages_back + 1 >= settings.SCRAPING_FEED_MAX_PAGES:
+            log.warning(
+                "%s: a feed read ended after %d pages (SCRAPING_FEED_MAX_PAGES) with its last page "
+                "still mostly new: listings under it may be missed; read the feed more often "
+                "(SCRAPING_FEED_POLLS) or further back",
+                source,
+                job.pages_back + 1,
+            )
             return None
         token = SOURCES[source].following_page(job.page, page)
         return replace(job, page=token, pages_back=job.pages_back + 1) if token else None

@@ -298,6 +298,23 @@ def test_a_slow_page_is_not_ended_by_listings_a_later_read_stored(marketplace, s
     assert scan.new_items == 7  # z1-z4 and y1-y3
 
 
+def test_a_read_that_reaches_its_page_limit_still_among_new_listings_warns(
+    marketplace, settings, caplog
+):
+    paypay_feed_with_z5_and_z6_seen(settings, polls=1)
+    settings.SCRAPING_FEED_MAX_PAGES = 2
+    marketplace.serve(
+        "/api/v1/search",
+        Reply(paypay_page(["z1", "z2", "z3"], 0, 100)),
+        Reply(paypay_page(["z4", "z7", "z8"], 3, 100)),  # still new, and the limit
+    )
+    scan_source("paypay_fleamarket", client=quick_client("paypay_fleamarket"))
+    assert len(marketplace.requests) == 2
+    assert "paypay_fleamarket: a feed read ended after 2 pages (SCRAPING_FEED_MAX_PAGES)" in (
+        caplog.text
+    )
+
+
 def test_stopping_skips_the_searches_not_started_yet(marketplace):
     import threading
 
