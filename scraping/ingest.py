@@ -51,16 +51,18 @@ UPDATABLE_FIELDS = ("title", "brand", "price", "url", "image_url")
 
 @dataclass
 class IngestResult:
-    new: int = 0
-    seen: int = 0
-    alerts: int = 0
     #: (market, external id) of the listings this batch stored for the first time.
     new_keys: set[tuple[str, str]] = field(default_factory=set)
+    seen: int = 0
+    alerts: int = 0
     #: Listings the database refused even alone: (position in the records given, its words).
     refused: list[tuple[int, str]] = field(default_factory=list)
 
+    @property
+    def new(self) -> int:
+        return len(self.new_keys)
+
     def add(self, other: IngestResult) -> None:
-        self.new += other.new
         self.seen += other.seen
         self.alerts += other.alerts
         self.new_keys |= other.new_keys
@@ -153,9 +155,7 @@ def _store(index: FilterIndex | PatchedIndex, unique: list[ListingRecord], now) 
         ]
         _refresh_seen([r for r in unique if (r.market, r.external_id) not in inserted])
         alerts = queue_alerts(index, new, now) if new else 0
-    return IngestResult(
-        new=len(new), seen=len(unique) - len(new), alerts=alerts, new_keys=set(inserted)
-    )
+    return IngestResult(new_keys=set(inserted), seen=len(unique) - len(new), alerts=alerts)
 
 
 def _database_words(error: Exception) -> str:

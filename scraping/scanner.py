@@ -188,9 +188,12 @@ class FeedReads:
 
     def next_page(self, source: str, job: Job, page: Page, result: IngestResult) -> Job | None:
         """The feed's next (older) page for this read, or None where the read ends; and
-        remembers the listings this page stored for the reads still going."""
+        remembers the listings this page stored for the reads still going. (A market
+        whose plan reads its feed has no other searches.)"""
+        if job.search is None or not job.search.is_feed or not page.records:
+            return None
+        looked = self.looked_at[job.read]
         keys = {(record.market, record.external_id) for record in page.records}
-        looked = self.looked_at.get(job.read, 0.0)
         stored_since = sum(
             1
             for key in keys - result.new_keys
@@ -198,8 +201,6 @@ class FeedReads:
         )
         for key in result.new_keys:
             self.stored_by.setdefault(key, job.read)
-        if job.search is None or not job.search.is_feed or not page.records:
-            return None
         known = result.seen - stored_since
         if known * 2 >= len(page.records):
             return None
