@@ -24,11 +24,12 @@ test-deps:
 run: system-deps venv
 	PORT=$(PORT) scripts/run.sh
 
-## Lint, then the whole suite on a throwaway PostgreSQL server on loopback and, side by side,
+## Lint, the layer order of the apps, then the whole suite on a throwaway PostgreSQL server on loopback and, side by side,
 ## on SQLite (the embedded default, whose claim path differs): scripts/test-both.sh.
 test: test-deps venv
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 	scripts/test-both.sh $(PYTEST_ARGS)
 
 format: venv

@@ -8,7 +8,8 @@ from rest_framework.exceptions import ValidationError
 
 from alerts.models import Alert
 from filters.models import Filter
-from scraping.api import MARKET_PARAMETER, ListingSerializer, market_param
+from listings.api import MARKET_PARAMETER, market_param
+from listings.serializers import ListingSerializer
 
 
 class AlertSerializer(serializers.ModelSerializer):

@@ -180,7 +180,7 @@ class Alert(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="alerts"
     )
-    listing = models.ForeignKey("scraping.Listing", on_delete=models.CASCADE, related_name="alerts")
+    listing = models.ForeignKey("listings.Listing", on_delete=models.CASCADE, related_name="alerts")
     filter_ids = models.JSONField(
         default=list, help_text="Ids of every filter of the user that matched the listing."
     )
@@ -249,23 +249,6 @@ class Alert(models.Model):
     def is_test(self) -> bool:
         """A test alert the user asked for (`alerts.services.queue_test_alert`): no filter."""
         return not self.filter_ids
-
-
-class SenderRole(models.Model):
-    """The right to send for one bot token, leased to one live sender at a time.
-
-    Without Redis every process paces its own budget, so two senders would
-    together exceed Discord's global limit: the role lets exactly one of them
-    send (see `alerts.roles.take_role`). With Redis the budget is shared and the
-    role is not used.
-    """
-
-    name = models.CharField(max_length=64, unique=True)
-    owner = models.CharField(max_length=64, blank=True, db_default="")
-    expires_at = models.DateTimeField(null=True, blank=True)
-
-    def __str__(self) -> str:
-        return f"lease {self.name} ({self.owner or 'free'})"
 
 
 class DiscordHourQuerySet(models.QuerySet):

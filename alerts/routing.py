@@ -22,14 +22,33 @@ from django.conf import settings
 from django.utils import timezone
 
 from alerts.outbox import BANNED
+from users.models import User
 
 
 @dataclass(frozen=True)
 class Route:
-    """A Discord channel to post in: a DM (keyed by user until its channel is known) or a server channel."""
+    """A destination: a DM (keyed by user until its channel is known) or a server channel.
+
+    The one key for a destination everywhere: the claim's grouping, the sender's
+    queues and the dispatcher's turns."""
 
     kind: str  # "dm" or "channel"
     key: str  # user pk for a DM, channel id for a channel
+
+    @classmethod
+    def dm(cls, user_id: int) -> Route:
+        return cls("dm", str(user_id))
+
+    @classmethod
+    def channel(cls, channel_id: str) -> Route:
+        return cls("channel", channel_id)
+
+    @classmethod
+    def chosen_by(cls, user_id: int, destination_kind: str, channel_id: str) -> Route:
+        """The destination the user chose (a broken channel still counts as theirs)."""
+        if destination_kind == User.Destination.CHANNEL:
+            return cls.channel(channel_id)
+        return cls.dm(user_id)
 
     @property
     def is_dm(self) -> bool:
@@ -71,9 +90,9 @@ def decide(alert, now: datetime) -> Decision:
         if due > now:
             return Decision(wait_until=due)
     if user.destination_kind == user.Destination.CHANNEL and not user.channel_broken_reason:
-        return Decision(route=Route("channel", user.destination_channel_id), digest=digest)
+        return Decision(route=Route.channel(user.destination_channel_id), digest=digest)
     if not user.discord_id:
         return Decision(skip_reason="No Discord account is linked to receive direct messages.")
     if user.dm_unreachable_reason:
         return Decision(skip_reason=unreachable_dm_reason(user.dm_unreachable_reason))
-    return Decision(route=Route("dm", str(user.pk)), digest=digest)
+    return Decision(route=Route.dm(user.pk), digest=digest)

@@ -40,7 +40,7 @@ from django.conf import settings
 from django.db import DatabaseError, close_old_connections, connection
 from django.utils import timezone
 
-from alerts import outbox, roles
+from alerts import claim, outbox, roles
 from alerts.batching import PlannedMessage, pack, pack_digest
 from alerts.dispatch import Dispatcher
 from alerts.embeds import AlertView
@@ -48,6 +48,7 @@ from alerts.models import Alert, DiscordHour, SenderStatus
 from alerts.routing import Route, decide, unreachable_dm_reason
 from alerts.transports import Outcome, Outgoing, Result, Transport
 from lib import metrics
+from lib.backoff import backoff_ceiling
 from users.services import (
     clear_delivery_notice,
     mark_channel_broken,
@@ -319,13 +320,13 @@ class Sender:
     async def _back_off(self, error: DatabaseError, stopping: threading.Event) -> None:
         """A database error is temporary for the sender: wait (longer each time, capped), go on."""
         self._db_failures += 1
-        pause = min(DB_BACKOFF_MAX_SECONDS, DB_BACKOFF_BASE_SECONDS * 2 ** (self._db_failures - 1))
+        pause = backoff_ceiling(self._db_failures, DB_BACKOFF_BASE_SECONDS, DB_BACKOFF_MAX_SECONDS)
         log.warning("database unavailable (%s); trying again in %.1fs", one_line(error), pause)
         await asyncio.get_running_loop().run_in_executor(None, stopping.wait, pause)
 
     # -- claiming and planning (database thread) ------------------------------------
     def _claim_and_plan(self, busy_users: set[int]) -> tuple[int, list[Outgoing]]:
-        claimed = outbox.claim_due(
+        claimed = claim.claim_due(
             self.owner, self.batch_size, lease_seconds=self.lease_seconds, exclude_users=busy_users
         )
         now = timezone.now()
@@ -406,7 +407,7 @@ class Sender:
                 return
             except DatabaseError as error:
                 failures += 1
-                pause = min(DB_BACKOFF_MAX_SECONDS, DB_BACKOFF_BASE_SECONDS * 2 ** (failures - 1))
+                pause = backoff_ceiling(failures, DB_BACKOFF_BASE_SECONDS, DB_BACKOFF_MAX_SECONDS)
                 log.warning(
                     "could not record an outcome (%s); trying again in %.1fs",
                     one_line(error),

@@ -13,7 +13,7 @@ from django.utils import timezone
 from alerts import outbox
 from alerts.models import Alert
 from lib.markets import Market
-from scraping.models import Listing
+from listings.models import Listing
 from users.models import User
 from users.services import check_not_banned
 

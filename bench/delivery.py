@@ -47,7 +47,7 @@ from alerts import outbox  # noqa: E402
 from alerts.batching import pack  # noqa: E402
 from alerts.embeds import AlertView  # noqa: E402
 from alerts.models import Alert  # noqa: E402
-from scraping.models import Listing  # noqa: E402
+from listings.models import Listing  # noqa: E402
 from tests.emulators.discord import DiscordEmulator, EmulatorConfig, RunningEmulator  # noqa: E402
 from users.models import User  # noqa: E402
 

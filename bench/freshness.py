@@ -48,13 +48,14 @@ from django.db import connection  # noqa: E402
 from django.db.models import Min  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from alerts.models import Alert, SenderRole  # noqa: E402
+from alerts.models import Alert  # noqa: E402
 from bench.ingest import load_brands, timed_filter_import, write_users  # noqa: E402
 from bench.marketplace_server import MARKETS, FakeMarketplace  # noqa: E402
 from bench.workload import Workload  # noqa: E402
 from filters.matching import bump_index_version  # noqa: E402
 from filters.models import Filter  # noqa: E402
-from scraping.models import Listing  # noqa: E402
+from lib.models import Lease  # noqa: E402
+from listings.models import Listing  # noqa: E402
 from tests.emulators.discord import DiscordEmulator, EmulatorConfig, RunningEmulator  # noqa: E402
 from users.models import User  # noqa: E402
 
@@ -132,7 +133,7 @@ def start(command: list[str], env: dict[str, str], log: Path) -> subprocess.Pope
 def wait_for_pollers(processes: list[subprocess.Popen], logs: str = "/tmp/freshness-*.log") -> None:
     names = [f"poller:{code}" for code in MARKETS]
     deadline = time.monotonic() + STARTUP_SECONDS
-    while SenderRole.objects.filter(name__in=names).exclude(owner="").count() < len(names):
+    while Lease.objects.filter(name__in=names).exclude(owner="").count() < len(names):
         if time.monotonic() > deadline or any(p.poll() is not None for p in processes):
             raise SystemExit(f"the pollers never started: see the logs in {logs}")
         time.sleep(0.5)

@@ -68,8 +68,8 @@ from django.utils import timezone  # noqa: E402
 from prometheus_client import CollectorRegistry  # noqa: E402
 from prometheus_client.multiprocess import MultiProcessCollector  # noqa: E402
 
+from alerts.claim import claim_due  # noqa: E402
 from alerts.models import Alert  # noqa: E402
-from alerts.outbox import claim_due  # noqa: E402
 from bench.freshness import (  # noqa: E402
     open_dm_channels,
     production_env,
@@ -84,7 +84,7 @@ from bench.workload import Workload, user_lines  # noqa: E402
 from filters.matching import bump_index_version  # noqa: E402
 from filters.models import Filter  # noqa: E402
 from lib.processes import descendants  # noqa: E402
-from scraping.models import Listing  # noqa: E402
+from listings.models import Listing  # noqa: E402
 from tests.emulators.discord import DiscordEmulator, EmulatorConfig, RunningEmulator  # noqa: E402
 
 LOGS = "/tmp/loadtest-*.log"

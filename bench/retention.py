@@ -47,7 +47,7 @@ from django.db.models import Min  # noqa: E402
 from django.test.utils import override_settings  # noqa: E402
 
 from bench.ingest import cpu_model  # noqa: E402
-from scraping.models import Listing  # noqa: E402
+from listings.models import Listing  # noqa: E402
 from scraping.retention import purge_old_records  # noqa: E402
 from users.models import User  # noqa: E402
 

@@ -10,7 +10,7 @@ from rest_framework.routers import SimpleRouter
 
 from alerts.api import AlertViewSet
 from filters.api import FilterViewSet
-from scraping.api import ListingViewSet
+from listings.api import ListingViewSet
 from users.api import MeView, TokenViewSet
 
 router = SimpleRouter()

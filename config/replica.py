@@ -1,4 +1,4 @@
-"""Which web requests read the replica (config/db_router.py has the router's rules), and read
+"""Which web requests read the replica (lib/db_router.py has the router's rules), and read
 your writes: a client that has just written reads the primary for REPLICA_STICKY_SECONDS.
 
 A request may read the replica when it is a GET, HEAD or OPTIONS of the pages (the
@@ -25,7 +25,7 @@ from django.core.cache import cache
 from django.core.exceptions import MiddlewareNotUsed
 from django.http import HttpRequest, HttpResponse
 
-from config.db_router import replica_in_use, request_reads
+from lib.db_router import replica_in_use, request_reads
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 PAGES = ("/filters/", "/alerts/", "/settings/", "/api/v1/")

@@ -96,11 +96,14 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.sites",
     # Our apps come first: scraping's qcluster replaces django-q2's (see its docstring).
+    "lib",
     "users",
+    "listings",
     "filters",
     "scraping",
     "alerts",
     "bot",
+    "ops",
     "allauth",
     "allauth.account",
     # "Sign in with Discord" (users/discord_signin/ points allauth's provider at DISCORD_API_BASE).
@@ -172,7 +175,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {"NAME": f"{DATABASES['default']['NAME']}-test"}
 # A read replica (optional, a PostgreSQL standby of DATABASE_URL's): read-only requests of
 # the pages, the API and the staff dashboard read it; the rest reads and writes the primary
-# (config/db_router.py). A client that wrote reads the primary for REPLICA_STICKY_SECONDS.
+# (lib/db_router.py). A client that wrote reads the primary for REPLICA_STICKY_SECONDS.
 DATABASE_REPLICA_URL = envstr("DATABASE_REPLICA_URL")
 REPLICA_STICKY_SECONDS = envfloat("REPLICA_STICKY_SECONDS", 10.0)
 if REPLICA_STICKY_SECONDS < 0:
@@ -193,7 +196,7 @@ if DATABASE_REPLICA_URL:
     DATABASES["replica"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 3)
     # A standby is read-only: a test run reads the primary's test database through it.
     DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
-    DATABASE_ROUTERS = ["config.db_router.ReplicaRouter"]
+    DATABASE_ROUTERS = ["lib.db_router.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = envstr("REDIS_URL")
@@ -295,7 +298,7 @@ ACCOUNT_RATE_LIMITS = {"login": "30/m/ip"}
 
 # The admin lives under ADMIN_URL (an unguessable prefix keeps bots off its login). Its
 # password login allows ADMIN_LOGIN_ATTEMPTS failed sign-ins per client address and per
-# username in ADMIN_LOGIN_WINDOW_SECONDS (config/admin_login.py), counted in the default
+# username in ADMIN_LOGIN_WINDOW_SECONDS (ops/admin_login.py), counted in the default
 # cache, so only with REDIS_URL set do all web processes share the count.
 ADMIN_URL = envstr("ADMIN_URL", "admin/")
 if not (

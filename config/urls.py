@@ -5,11 +5,11 @@ from django.contrib import admin
 from django.http import HttpRequest, JsonResponse
 from django.urls import include, path
 
-from config.admin_login import throttled_admin_login
-from config.health import health
-from config.metrics_view import metrics
-from config.staff_dashboard import staff_operations
-from users.views import account_page
+from ops.admin_login import throttled_admin_login
+from ops.health import health
+from ops.metrics_view import metrics
+from ops.staff_dashboard import staff_operations
+from web.views import account_page
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
@@ -18,10 +18,10 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 
 urlpatterns = [
-    path("", include("config.web_urls")),
+    path("", include("web.urls")),
     # Before the admin's own routes, which would answer 404 for it.
     path(f"{settings.ADMIN_URL}operations/", staff_operations, name="staff-operations"),
-    # The admin's login, throttled (config/admin_login.py), in front of the admin's own.
+    # The admin's login, throttled (ops/admin_login.py), in front of the admin's own.
     path(f"{settings.ADMIN_URL}login/", throttled_admin_login),
     path(settings.ADMIN_URL, admin.site.urls),
     # The account page; allauth's own pages (Discord sign-in, logout) are below it.
@@ -29,6 +29,6 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("api/v1/", include("config.api_urls")),  # the REST API, its schema and docs
     path("healthz", healthz),
-    path("health", health, name="health"),  # config/health.py: what works, what to look at
+    path("health", health, name="health"),  # ops/health.py: what works, what to look at
     path("metrics", metrics, name="metrics"),  # Prometheus; METRICS_TOKEN or loopback only
 ]

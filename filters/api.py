@@ -27,7 +27,7 @@ from filters.services import (
 )
 from lib.errors import FieldError, NotFound
 from lib.markets import CHOOSABLE
-from scraping.api import ListingSerializer
+from listings.serializers import ListingSerializer
 
 # Sent back by a client that PATCHes what it read; not inputs, so left out quietly.
 READ_ONLY_FIELDS = ("id", "created_at", "updated_at")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from filters.models import Brand
 from filters.text import normalize
 
 
@@ -36,8 +37,6 @@ class BrandTable:
 
     @classmethod
     def load(cls) -> BrandTable:
-        from filters.models import Brand
-
         rows = [
             (brand.name, [alias.alias for alias in brand.aliases.all()])
             for brand in Brand.objects.prefetch_related("aliases")

@@ -9,7 +9,7 @@ from filters.brands import BrandTable
 from filters.models import Filter
 from filters.rules import FilterRule, filter_matches
 from filters.validation import clean_filter_fields
-from scraping.models import Listing
+from listings.models import Listing
 
 RECENT_LISTINGS = 2000
 # What a preview of unsaved input looks at: the fields that decide matching.
@@ -18,7 +18,7 @@ MATCHING_FIELDS = ("brands", "keywords", "exclude", "price_min", "price_max", "m
 
 def _matches(rule: FilterRule, brands: BrandTable, limit: int) -> list[Listing]:
     matches = []
-    for listing in Listing.objects.order_by("-id")[:RECENT_LISTINGS].iterator(chunk_size=500):
+    for listing in Listing.objects.latest_stored(RECENT_LISTINGS).iterator(chunk_size=500):
         if filter_matches(rule, listing, brands):
             matches.append(listing)
             if len(matches) >= limit:

@@ -24,7 +24,7 @@ from filters.services import (
     update_filter,
 )
 from lib.errors import NotFound, ServiceError, ValidationFailed
-from scraping.models import Listing
+from listings.models import Listing
 
 PREVIEW_SIZE = 10  # listings beside the form
 

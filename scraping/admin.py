@@ -1,35 +1,15 @@
-"""The scanners for moderators: the listings they saw, each scan, and paused sources.
+"""The scanners for moderators: each scan and paused sources.
 
-Listings, scans and source states are written by the scanner, so none is added
-by hand; a paused source is resumed with the action (or by clearing its pause).
+Scans and source states are written by the scanner, so none is added by hand; a
+paused source is resumed with the action (or by clearing its pause).
 """
 
 from __future__ import annotations
 
 from django.contrib import admin, messages
 
-from lib.formatting import format_price
 from scraping import breaker
-from scraping.models import Listing, Scan, SourceState
-
-
-@admin.register(Listing)
-class ListingAdmin(admin.ModelAdmin):
-    list_display = ("title", "market", "brand", "price_display", "first_seen_at", "listed_at")
-    list_filter = ("market",)
-    search_fields = ("title", "brand", "external_id")
-    date_hierarchy = "first_seen_at"
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        # What the marketplace showed; alerts already sent quote it.
-        return False
-
-    @admin.display(description="price", ordering="price")
-    def price_display(self, listing: Listing) -> str:
-        return format_price(listing.price)
+from scraping.models import Scan, SourceState
 
 
 @admin.register(SourceState)

@@ -3,4 +3,4 @@ from django.apps import AppConfig
 
 class ScrapingConfig(AppConfig):
     name = "scraping"
-    verbose_name = "Listings"
+    verbose_name = "Scanning"

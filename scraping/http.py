@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import logging
-import random
 import threading
 import time
 from collections.abc import Callable
@@ -23,6 +22,7 @@ from email.utils import parsedate_to_datetime
 from urllib.error import HTTPError, URLError
 from urllib.request import ProxyHandler, Request, build_opener
 
+from lib.backoff import jittered_backoff
 from lib.pacing import LocalBudget
 
 log = logging.getLogger(__name__)
@@ -103,7 +103,7 @@ class SourceClient:
         problem = ""
         for attempt in range(self.retries + 1):
             if attempt:
-                wait = self._backoff(attempt)
+                wait = jittered_backoff(attempt, self.backoff_base, BACKOFF_CAP_SECONDS)
                 log.info(
                     "%s: %s for %s; retrying in %.1fs", self.source, problem, request.label, wait
                 )
@@ -131,10 +131,6 @@ class SourceClient:
         raise FetchError(
             self.source, f"{problem} for {request.label} after {self.retries + 1} attempts"
         )
-
-    def _backoff(self, attempt: int) -> float:
-        ceiling = min(BACKOFF_CAP_SECONDS, self.backoff_base * 2 ** (attempt - 1))
-        return random.uniform(ceiling / 2, ceiling)
 
     def _build(self, request: FetchRequest) -> Request:
         headers = {

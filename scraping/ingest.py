@@ -18,35 +18,18 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
-from django.db import DataError, IntegrityError, connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from alerts.outbox import enqueue
 from filters.index import FilterIndex, PatchedIndex
 from filters.matching import current_index
 from lib import metrics
-from scraping.models import Listing
-from scraping.records import ListingRecord
+from lib.refusals import ROW_ERRORS, database_words
+from listings.models import Listing
+from listings.records import ListingRecord
 
 log = logging.getLogger(__name__)
-
-INSERT_CHUNK = 500
-# What the database refuses one row for. A locked database or a lost connection
-# (OperationalError) is no row's fault: it ends the caller's work instead.
-ROW_ERRORS = (DataError, IntegrityError, ValueError, OverflowError)
-STORED_FIELDS = (
-    "market",
-    "external_id",
-    "title",
-    "brand",
-    "price",
-    "currency",
-    "url",
-    "image_url",
-    "listed_at",
-    "first_seen_at",
-)
-UPDATABLE_FIELDS = ("title", "brand", "price", "url", "image_url")
 
 
 @dataclass
@@ -67,51 +50,6 @@ class IngestResult:
         self.alerts += other.alerts
         self.new_keys |= other.new_keys
         self.refused.extend(other.refused)
-
-
-def _insert_new(records: Sequence[ListingRecord], now) -> dict[tuple[str, str], int]:
-    """Insert the listings that are not stored yet; return {(market, id): pk} of those inserted."""
-    meta = Listing._meta
-    quote = connection.ops.quote_name
-    fields = [meta.get_field(name) for name in STORED_FIELDS]
-    columns = ", ".join(quote(f.column) for f in fields)
-    inserted: dict[tuple[str, str], int] = {}
-    for start in range(0, len(records), INSERT_CHUNK):
-        chunk = records[start : start + INSERT_CHUNK]
-        params: list = []
-        for record in chunk:
-            values = {**record.__dict__, "first_seen_at": now}
-            params.extend(f.get_db_prep_save(values[f.name], connection) for f in fields)
-        row = "(" + ", ".join(["%s"] * len(fields)) + ")"
-        sql = (
-            f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES {', '.join([row] * len(chunk))} "
-            f"ON CONFLICT ({quote('market')}, {quote('external_id')}) DO NOTHING "
-            f"RETURNING {quote('id')}, {quote('market')}, {quote('external_id')}"
-        )
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            for pk, market, external_id in cursor.fetchall():
-                inserted[(market, external_id)] = pk
-    return inserted
-
-
-def _refresh_seen(records: Sequence[ListingRecord]) -> None:
-    """Keep already-seen listings' details current (a price drop, a new title) without alerting."""
-    if not records:
-        return
-    by_key = {(r.market, r.external_id): r for r in records}
-    stored = Listing.objects.filter(
-        market__in={r.market for r in records}, external_id__in={r.external_id for r in records}
-    )
-    changed = []
-    for listing in stored:
-        record = by_key.get((listing.market, listing.external_id))
-        if record and any(getattr(listing, f) != getattr(record, f) for f in UPDATABLE_FIELDS):
-            for f in UPDATABLE_FIELDS:
-                setattr(listing, f, getattr(record, f))
-            changed.append(listing)
-    if changed:
-        Listing.objects.bulk_update(changed, UPDATABLE_FIELDS, batch_size=500)
 
 
 def queue_alerts(
@@ -147,20 +85,17 @@ class _TimedMatches:
 
 def _store(index: FilterIndex | PatchedIndex, unique: list[ListingRecord], now) -> IngestResult:
     with transaction.atomic():
-        inserted = _insert_new(unique, now)
+        inserted = Listing.objects.insert_new(unique, now)
         new = [
             (inserted[(r.market, r.external_id)], r)
             for r in unique
             if (r.market, r.external_id) in inserted
         ]
-        _refresh_seen([r for r in unique if (r.market, r.external_id) not in inserted])
+        Listing.objects.refresh_details(
+            [r for r in unique if (r.market, r.external_id) not in inserted]
+        )
         alerts = queue_alerts(index, new, now) if new else 0
     return IngestResult(new_keys=set(inserted), seen=len(unique) - len(new), alerts=alerts)
-
-
-def _database_words(error: Exception) -> str:
-    words = (str(error).strip().splitlines() or [type(error).__name__])[0]
-    return words if len(words) <= 200 else words[:199] + "…"
 
 
 def ingest_listings(records: Sequence[ListingRecord]) -> IngestResult:
@@ -186,7 +121,7 @@ def ingest_listings(records: Sequence[ListingRecord]) -> IngestResult:
         try:
             result.add(_store(index, [record], now))
         except ROW_ERRORS as error:
-            words = _database_words(error)
+            words = database_words(error)
             # Logged here too: a scan has no line numbers to report it by.
             log.warning("the database refused %s %s: %s", record.market, record.external_id, words)
             result.refused.append((position, words))

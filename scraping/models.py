@@ -1,46 +1,12 @@
-"""Listings seen on the marketplaces, one row per market + external id."""
+"""The scanners' own records: each source's circuit breaker and each scan cycle."""
 
 from __future__ import annotations
 
 from django.db import models
 from django.utils import timezone
 
-from lib.formatting import format_price
-from lib.markets import Market, Source, market_label
+from lib.markets import Source
 from lib.text import counted
-
-
-class Listing(models.Model):
-    market = models.CharField(max_length=32, choices=Market.choices)
-    external_id = models.CharField(max_length=128)
-    title = models.CharField(max_length=500)
-    # Null = the source gave no brand (distinct from an empty string); part of the import format.
-    brand = models.CharField(max_length=200, null=True, blank=True)  # noqa: DJ001
-    price = models.PositiveBigIntegerField(help_text="Whole yen.")
-    currency = models.CharField(max_length=3, default="JPY")
-    url = models.URLField(max_length=1000)
-    image_url = models.URLField(max_length=1000, blank=True)
-    listed_at = models.DateTimeField(null=True, blank=True)
-    first_seen_at = models.DateTimeField(default=timezone.now, db_index=True)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=["market", "external_id"], name="listing_unique_per_market"
-            )
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.get_market_display()} {self.external_id}: {self.title}"
-
-    @property
-    def price_text(self) -> str:
-        """The price as people read it: `¥68,000`."""
-        return format_price(self.price)
-
-    @property
-    def market_text(self) -> str:
-        return market_label(self.market)
 
 
 class SourceStateQuerySet(models.QuerySet):

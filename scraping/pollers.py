@@ -5,10 +5,10 @@
 cycle every interval with its fetches spread evenly over it (a feed market is
 read SCRAPING_FEED_POLLS times an interval), so django-q2's workers stay free
 for sends and the daily jobs. A page's alerts wake delivery at once (see
-`scanner.AlertWaker`).
+`alerts.wakeup.AlertWaker`).
 
 Only one poller reads a market, whatever the number of hosts: the poller
-holds the lease "poller:<market>" (a `SenderRole` row, `alerts.roles.take_lease`),
+holds the lease "poller:<market>" (lib/leases.py),
 renewed every third of SCRAPING_LEASE_SECONDS while it runs; a standby
 poller on another host asks for it as often and takes over within about one
 lease of the holder's death. A paused market (its circuit breaker) keeps its
@@ -30,10 +30,13 @@ from django.conf import settings
 from django.db import close_old_connections, connection
 from django.utils import timezone
 
-from alerts import roles
+from alerts.wakeup import AlertWaker
+from lib.leases import give_up_lease, lease_holder, take_lease
 from scraping import breaker
+from scraping.cycle import HEARTBEAT_SECONDS
+from scraping.jobs import SCANNABLE, interval_for
 from scraping.models import Scan
-from scraping.scanner import HEARTBEAT_SECONDS, SCANNABLE, AlertWaker, interval_for, scan_source
+from scraping.scanner import scan_source
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +50,7 @@ def lease_name(source: str) -> str:
 
 def poller_of(source: str) -> str:
     """The live poller of a market ("host:pid"), or "" when none holds its lease."""
-    return roles.lease_holder(lease_name(source))
+    return lease_holder(lease_name(source))
 
 
 def this_process() -> str:
@@ -127,7 +130,7 @@ class MarketPoller(threading.Thread):
     def renew(self) -> bool:
         """Take or renew the market's lease; False (and the cycle told to stop) when lost."""
         try:
-            holding = roles.take_lease(lease_name(self.source), self.owner, self.lease_seconds)
+            holding = take_lease(lease_name(self.source), self.owner, self.lease_seconds)
         except Exception:
             log.exception("%s: could not renew the poller's lease", self.source)
             holding = False
@@ -149,7 +152,7 @@ class MarketPoller(threading.Thread):
             return
         self.holding = False
         try:
-            roles.give_up_lease(lease_name(self.source), self.owner)
+            give_up_lease(lease_name(self.source), self.owner)
         except Exception:
             log.warning("%s: could not hand the poller's lease back", self.source, exc_info=True)
 
@@ -208,7 +211,7 @@ class Pollers:
         if stuck:
             try:
                 for code in stuck:
-                    roles.give_up_lease(lease_name(code), self.owner)
+                    give_up_lease(lease_name(code), self.owner)
             except Exception:
                 log.warning("could not hand the pollers' leases back", exc_info=True)
 

@@ -17,7 +17,8 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from alerts.models import Alert
-from scraping.models import Listing, Scan
+from listings.models import Listing
+from scraping.models import Scan
 
 log = logging.getLogger(__name__)
 BATCH = 5000
@@ -46,9 +47,7 @@ def purge_old_records(now: datetime | None = None, batch: int = BATCH) -> dict[s
         status__in=[Alert.Status.SENT, Alert.Status.SKIPPED],
         created_at__lt=before(settings.RETENTION_ALERTS_DAYS),
     )
-    unreferenced = Listing.objects.filter(
-        first_seen_at__lt=before(settings.RETENTION_LISTINGS_DAYS), alerts__isnull=True
-    )
+    unreferenced = Listing.objects.unreferenced_before(before(settings.RETENTION_LISTINGS_DAYS))
     counts = {
         "alerts": _delete_in_batches(done, batch),
         "listings": _delete_in_batches(unreferenced, batch),

@@ -6,7 +6,11 @@ import logging
 
 from alerts.tasks import send_alerts_soon
 from lib.text import counted
+from scraping import retention
 from scraping.ingest import ingest_listings
+from scraping.models import paused_summary
+from scraping.pollers import poller_of
+from scraping.scanner import scan_source
 from scraping.sources.demo import next_demo_listings
 
 log = logging.getLogger(__name__)
@@ -26,10 +30,6 @@ def scan_market(source: str) -> str:
     """One cycle of a market, its reads back to back: left for a "scan <source>" schedule or
     task from before the pollers (setup_schedules removes those). A market whose poller
     is alive is left to it; a worker is never parked between reads."""
-    from scraping.models import paused_summary
-    from scraping.pollers import poller_of
-    from scraping.scanner import scan_source
-
     if holder := poller_of(source):
         return f"{source}: polled by qcluster {holder}; nothing to do"
     scan = scan_source(source)
@@ -38,7 +38,5 @@ def scan_market(source: str) -> str:
 
 def purge_old_records() -> str:
     """The daily retention job."""
-    from scraping.retention import purge_old_records as purge
-
-    counts = purge()
+    counts = retention.purge_old_records()
     return ", ".join(f"{n} {kind} deleted" for kind, n in counts.items())

@@ -10,7 +10,7 @@ from typing import Any
 from filters.brands import BrandTable
 from filters.models import Filter
 from filters.services import create_filter
-from scraping.records import ListingRecord
+from listings.records import ListingRecord
 from users.models import User
 
 _ids = itertools.count(1)

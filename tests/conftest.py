@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import os
+import secrets
 import subprocess
 import sys
 from pathlib import Path
 
+import psycopg
 import pytest
 from django.conf import settings
 from django.core.management import call_command
+from psycopg import sql
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -40,6 +43,33 @@ def subprocess_database_url() -> str:
     if db["ENGINE"] == "django.db.backends.sqlite3":
         return f"sqlite:///{db['NAME']}"
     return f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+
+
+def is_postgresql() -> bool:
+    return settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+
+
+def postgres_maintenance() -> psycopg.Connection:
+    """An autocommit connection to the test server's `postgres` database, to create and drop
+    databases of a test's own."""
+    db = settings.DATABASES["default"]
+    return psycopg.connect(
+        host=db["HOST"], port=db["PORT"], user=db["USER"], dbname="postgres", autocommit=True
+    )
+
+
+@pytest.fixture
+def new_database(tmp_path):
+    """DATABASE_URL of a database that does not exist yet; a PostgreSQL one is dropped after."""
+    if not is_postgresql():
+        yield f"sqlite:///{tmp_path / 'new.sqlite3'}"
+        return
+    name = f"new_database_{secrets.token_hex(4)}"
+    yield subprocess_database_url().rsplit("/", 1)[0] + f"/{name}"
+    with postgres_maintenance() as connection:
+        connection.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
 
 
 @pytest.fixture

@@ -1,8 +1,8 @@
 """Every write to users: Discord identities, alert destinations, bans.
 
 A banned user's own writes (destination, mute, digest, imports) are refused here;
-staff actions (ban, unban) and the sender's delivery state at the end are not
-the user's writes and work whoever the user is.
+staff actions (ban, unban: alerts/moderation.py) and the sender's delivery state
+at the end are not the user's writes and work whoever the user is.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from django.db import connection, transaction
 from django.db.models.expressions import DatabaseDefault
 from django.utils import timezone
 
-from filters.matching import bump_index_version
 from lib.bulk import insert_rows
 from lib.errors import Banned, FieldError, NotFound, QuotaExceeded
 from lib.text import refused_character, strip_invisible
@@ -315,22 +314,17 @@ def set_digest(user: User, digest: str) -> User:
     return user
 
 
-def ban_user(user: User, reason: str = "") -> None:
-    """Stop everything for the user: their filters leave the index, pending alerts are skipped."""
-    from alerts import outbox
-
-    with transaction.atomic():
-        user.is_banned, user.banned_at, user.ban_reason = True, timezone.now(), reason[:200]
-        user.save(update_fields=["is_banned", "banned_at", "ban_reason"])
-        outbox.skip_pending_of(user.pk, outbox.BANNED)
-        bump_index_version()
+def record_ban(user: User, reason: str) -> None:
+    """Mark the user banned. Only the account: `alerts.moderation.ban_user` is the staff
+    action, which also takes their filters out of matching and skips their pending alerts."""
+    user.is_banned, user.banned_at, user.ban_reason = True, timezone.now(), reason[:200]
+    user.save(update_fields=["is_banned", "banned_at", "ban_reason"])
 
 
-def unban_user(user: User) -> None:
-    with transaction.atomic():
-        user.is_banned, user.banned_at, user.ban_reason = False, None, ""
-        user.save(update_fields=["is_banned", "banned_at", "ban_reason"])
-        bump_index_version()
+def record_unban(user: User) -> None:
+    """Clear the ban on the account (`alerts.moderation.unban_user` is the staff action)."""
+    user.is_banned, user.banned_at, user.ban_reason = False, None, ""
+    user.save(update_fields=["is_banned", "banned_at", "ban_reason"])
 
 
 # -- delivery state, written by the alert sender ---------------------------------------

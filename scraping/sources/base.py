@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
-from scraping.records import ListingRecord, parse_listing
+from listings.records import ListingRecord, parse_listing
 
 log = logging.getLogger(__name__)
 

@@ -13,8 +13,8 @@ from pathlib import Path
 from django.utils import timezone
 
 from lib.markets import Market
-from scraping.models import Listing
-from scraping.records import ListingRecord, parse_listing
+from listings.models import Listing
+from listings.records import ListingRecord, parse_listing
 
 DEMO_FILE = Path(__file__).resolve().parent.parent / "demo" / "listings.jsonl"
 

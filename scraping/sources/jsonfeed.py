@@ -13,8 +13,8 @@ from urllib.parse import urlsplit
 
 from lib.errors import ValidationFailed
 from lib.jsonl import LineError, parse_jsonl
+from listings.records import parse_listing
 from scraping.http import FetchRequest, SourceClient
-from scraping.records import parse_listing
 from scraping.sources.base import Page
 
 log = logging.getLogger(__name__)

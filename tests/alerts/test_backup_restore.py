@@ -8,26 +8,20 @@ from __future__ import annotations
 
 import json
 import re
-import secrets
 import sqlite3
 from collections import Counter
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.utils import timezone
 
 from alerts.models import Alert
 from filters.models import Filter
 from lib import backup
-from scraping.models import Listing
-from tests.conftest import subprocess_database_url
+from listings.models import Listing
+from tests.conftest import is_postgresql
 from users.models import User
-
-
-def is_postgresql() -> bool:
-    return settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
 
 
 def outbox_snapshot() -> dict:
@@ -61,26 +55,6 @@ def run(manage_py):
         return process.returncode, out, err
 
     return finish
-
-
-@pytest.fixture
-def new_database(tmp_path):
-    """DATABASE_URL of a database that does not exist yet; a PostgreSQL one is dropped after."""
-    if not is_postgresql():
-        yield f"sqlite:///{tmp_path / 'restored.sqlite3'}"
-        return
-    name = f"restore_drill_{secrets.token_hex(4)}"
-    yield subprocess_database_url().rsplit("/", 1)[0] + f"/{name}"
-    import psycopg
-    from psycopg import sql
-
-    db = settings.DATABASES["default"]
-    with psycopg.connect(
-        host=db["HOST"], port=db["PORT"], user=db["USER"], dbname="postgres", autocommit=True
-    ) as connection:
-        connection.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-        )
 
 
 def populate(emulator) -> dict[int, str]:

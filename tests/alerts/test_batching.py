@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from alerts import outbox
+from alerts import claim
 from alerts.batching import nonce_for, pack
 from alerts.embeds import AlertView, alert_embed, discord_len, shorten
 from tests.emulators.discord import message_problems
@@ -97,7 +97,7 @@ def test_a_claimed_alert_renders_with_its_filters_current_names(queued_alerts):
 
     queued_alerts(1)
     Filter.objects.update(name="Sacai (renamed)")
-    [alert] = outbox.claim_due("me", 10)
+    [alert] = claim.claim_due("me", 10)
     embed = alert_embed(AlertView.of(alert, mention=True))
     assert embed["fields"][0]["value"] == "Sacai (renamed)"
     assert embed["description"].startswith(f"<@{alert.user.discord_id}> · ")

@@ -12,9 +12,9 @@ import pytest
 from django.utils import timezone
 
 from alerts.models import Alert, SenderStatus
-from config.health import spoken
+from ops.health import spoken
 from tests.alerts.test_sendalerts import discord_env, fans_with_alerts, wait_for_sent
-from tests.config.test_metrics_endpoint import scrape, value
+from tests.ops.test_metrics_endpoint import scrape, value
 
 pytestmark = pytest.mark.django_db
 

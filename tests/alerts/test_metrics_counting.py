@@ -18,13 +18,13 @@ from django.db import close_old_connections, connection, transaction
 from django.db.models import Sum
 
 from alerts.models import Alert, DiscordHour
+from alerts.moderation import ban_user
 from alerts.sender import Sender
 from alerts.transports import get_transport
 from scraping.ingest import ingest_listings
 from tests.alerts.conftest import open_dm
 from tests.builders import listing, make_filter, make_user
 from tests.prometheus import grew, host_metrics
-from users.services import ban_user
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from alerts import outbox
 from alerts.models import Alert
+from alerts.moderation import ban_user
 from alerts.routing import next_digest_time
 from alerts.sender import Sender
 from alerts.transports import Outcome, Result
@@ -16,7 +17,7 @@ from scraping.ingest import ingest_listings
 from tests.alerts.conftest import FlakyTransport
 from tests.builders import listing, make_filter, make_user
 from users.models import User
-from users.services import ban_user, set_destination
+from users.services import set_destination
 
 pytestmark = pytest.mark.django_db
 

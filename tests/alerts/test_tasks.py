@@ -47,17 +47,17 @@ def test_the_hourly_schedule_sends_the_digests_whose_hour_has_come(queued_alerts
 
 def test_without_redis_the_task_leaves_sending_to_a_live_sendalerts(queued_alerts):
     from alerts import roles
-    from alerts.models import SenderRole
     from alerts.tasks import SENDER_RUNNING
+    from lib.models import Lease
 
     queued_alerts(3)
     assert roles.take_role("a running sendalerts")
     assert send_due_alerts() == SENDER_RUNNING
     assert set(Alert.objects.values_list("status", flat=True)) == {"pending"}
     # That sender dies: its role lapses within a lease, and the task sends.
-    SenderRole.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
+    Lease.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
     assert send_due_alerts() == "sent 3, retrying 0, failed 0, skipped 0"
-    assert SenderRole.objects.get().owner == ""  # given back when done
+    assert Lease.objects.get().owner == ""  # given back when done
 
 
 def test_beside_a_live_sender_the_hourly_run_leaves_the_due_digests_to_it(queued_alerts):

@@ -9,6 +9,7 @@ from asgiref.sync import async_to_sync
 from discord import app_commands
 from django.db import connection
 
+from alerts.moderation import ban_user
 from bot.cogs.filters import FilterCommands, own_filter_names
 from bot.replies import APOLOGY
 from filters.models import Filter
@@ -16,7 +17,6 @@ from scraping.ingest import ingest_listings
 from tests.bot.conftest import FakeInteraction, click
 from tests.builders import listing, make_filter, make_user
 from users.models import User
-from users.services import ban_user
 
 pytestmark = pytest.mark.django_db
 

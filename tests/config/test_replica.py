@@ -29,9 +29,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from alerts.outbox import claim_due
-from config import db_router, replica
+from alerts.claim import claim_due
+from config import replica
 from filters.models import Filter
+from lib import db_router
 from tests.builders import make_filter, make_user
 from tests.conftest import ROOT
 from users.services import create_token
@@ -446,7 +447,7 @@ def test_a_replica_of_postgresql_is_routed_and_mirrors_the_primary_in_tests():
     )
     assert result.returncode == 0, result.stderr
     found = json.loads(result.stdout)
-    assert found["routers"] == ["config.db_router.ReplicaRouter"]
+    assert found["routers"] == ["lib.db_router.ReplicaRouter"]
     assert found["databases"]["replica"] == {
         "ENGINE": "django.db.backends.postgresql",
         "HOST": "standby.internal",

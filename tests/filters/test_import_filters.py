@@ -8,13 +8,13 @@ import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
+from alerts.moderation import ban_user
+from filters.imports import import_discord_user
 from filters.management.commands import import_filters
 from filters.matching import index_stamp
 from filters.models import Filter
-from filters.services import import_discord_user
 from tests.builders import make_user, write_jsonl
 from users.models import User
-from users.services import ban_user
 
 pytestmark = pytest.mark.django_db
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from alerts.moderation import ban_user, unban_user
 from filters import matching
 from filters.index import FilterIndex, PatchedIndex
 from filters.matching import build_index, bump_index_version, current_index
 from filters.services import delete_filter, set_filter_active, update_filter
 from tests.builders import listing, make_filter, make_user
-from users.services import ban_user, unban_user
 
 pytestmark = pytest.mark.django_db
 

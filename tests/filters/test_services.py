@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from alerts.moderation import ban_user
 from filters.matching import index_stamp
 from filters.models import Filter
 from filters.services import (
@@ -16,7 +17,6 @@ from filters.services import (
 from lib.errors import Banned, NotFound, QuotaExceeded, ValidationFailed
 from tests.builders import make_filter, make_user
 from users.models import User
-from users.services import ban_user
 
 pytestmark = pytest.mark.django_db
 

@@ -8,8 +8,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from listings.models import Listing
 from scraping.ingest import ingest_listings
-from scraping.models import Listing, Scan, SourceState
+from scraping.models import Scan, SourceState
 from tests.builders import listing
 
 pytestmark = pytest.mark.django_db
@@ -34,16 +35,16 @@ def test_jsonfeed_scans_and_states_are_named_and_filterable(admin_client):
 
 def test_listing_prices_read_in_yen(admin_client):
     ingest_listings([listing("Rick Owens geobasket", price=32000)])
-    page = admin_client.get(reverse("admin:scraping_listing_changelist")).content.decode()
+    page = admin_client.get(reverse("admin:listings_listing_changelist")).content.decode()
     assert '<td class="field-price_display">¥32,000</td>' in page
 
 
 def test_listings_and_source_states_are_not_made_by_hand(admin_client):
     ingest_listings([listing("Rick Owens geobasket", price=32000)])
     made = Listing.objects.get()
-    assert admin_client.get(reverse("admin:scraping_listing_add")).status_code == 403
+    assert admin_client.get(reverse("admin:listings_listing_add")).status_code == 403
     assert admin_client.get(reverse("admin:scraping_sourcestate_add")).status_code == 403
-    url = reverse("admin:scraping_listing_change", args=[made.pk])
+    url = reverse("admin:listings_listing_change", args=[made.pk])
     assert admin_client.post(url, {"title": "edited", "price": "1"}).status_code == 403
     made.refresh_from_db()
     assert (made.title, made.price) == ("Rick Owens geobasket", 32000)

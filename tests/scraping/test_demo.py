@@ -9,7 +9,7 @@ from django_q.models import Schedule
 
 from alerts.models import Alert
 from filters.models import Filter
-from scraping.models import Listing
+from listings.models import Listing
 from scraping.tasks import replay_demo_listings
 from users.models import User
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 
 from alerts.models import Alert
+from alerts.moderation import ban_user
 from filters.services import create_filter, update_filter
+from listings.models import Listing
 from scraping.ingest import ingest_listings
-from scraping.models import Listing
 from tests.builders import listing, listing_json, make_filter, make_user, write_jsonl
-from users.services import ban_user
 
 pytestmark = pytest.mark.django_db
 

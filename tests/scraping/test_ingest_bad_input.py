@@ -12,7 +12,7 @@ import pytest
 from django.db import connection
 
 from alerts.models import Alert
-from scraping.models import Listing
+from listings.models import Listing
 from tests.builders import listing_json, make_filter, make_user
 from tests.conftest import ROOT, subprocess_database_url
 

@@ -80,7 +80,7 @@ def test_the_pollers_share_one_plan_until_a_filter_changes():
     from django.test.utils import CaptureQueriesContext
 
     from filters.services import update_filter
-    from scraping.scanner import searches_for
+    from scraping.jobs import searches_for
 
     owner = make_user()
     kapital = make_filter(owner, brands=["Kapital"], markets=["rakuma"])

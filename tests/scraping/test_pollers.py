@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from alerts.models import Alert, SenderRole
+from alerts.models import Alert
+from lib.models import Lease
 from tests.builders import make_filter, make_user
 from tests.conftest import ROOT, subprocess_database_url
 from tests.scraping.conftest import Reply
@@ -106,7 +107,7 @@ def wait_for(condition, timeout: float, message: str, *clusters: Cluster) -> Non
 
 
 def lease_owners() -> dict[str, str]:
-    rows = SenderRole.objects.filter(name__startswith="poller:").values_list("name", "owner")
+    rows = Lease.objects.filter(name__startswith="poller:").values_list("name", "owner")
     return {name.removeprefix("poller:"): owner for name, owner in rows}
 
 

@@ -8,8 +8,9 @@ import pytest
 from django.utils import timezone
 
 from alerts.models import Alert
+from listings.models import Listing
 from scraping.ingest import ingest_listings
-from scraping.models import Listing, Scan
+from scraping.models import Scan
 from scraping.retention import purge_old_records
 from tests.builders import listing, make_filter, make_user
 

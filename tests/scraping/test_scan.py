@@ -11,9 +11,10 @@ import pytest
 from django.conf import settings as django_settings
 
 from alerts.models import Alert
+from listings.models import Listing
 from scraping.breaker import state_of
 from scraping.http import SourceClient
-from scraping.models import Listing, Scan
+from scraping.models import Scan
 from scraping.scanner import scan_source
 from tests.builders import make_filter, make_user
 from tests.scraping.conftest import Reply

@@ -16,9 +16,10 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import pytest
 from django.core.cache import cache
 
+from alerts.moderation import ban_user
 from tests.builders import make_filter
 from users.models import User
-from users.services import ban_user, get_or_create_discord_user
+from users.services import get_or_create_discord_user
 
 pytestmark = pytest.mark.django_db
 

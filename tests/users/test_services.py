@@ -7,11 +7,11 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from alerts.moderation import ban_user, unban_user
 from lib.errors import Banned, FieldError
 from tests.builders import make_user
 from users.models import User
 from users.services import (
-    ban_user,
     clean_snowflake,
     get_or_create_discord_user,
     mark_channel_broken,
@@ -20,7 +20,6 @@ from users.services import (
     remember_dm_channel,
     set_destination,
     set_digest,
-    unban_user,
 )
 
 pytestmark = pytest.mark.django_db

@@ -7,9 +7,10 @@ import re
 import pytest
 from django.test import Client
 
+from alerts.moderation import ban_user
 from tests.builders import make_user
 from users.models import ApiToken
-from users.services import ban_user, create_token
+from users.services import create_token
 
 pytestmark = pytest.mark.django_db
 

@@ -18,7 +18,8 @@ from django.utils import timezone
 
 from alerts.models import Alert, DiscordHour
 from filters.models import Filter
-from scraping.models import Listing, Scan
+from listings.models import Listing
+from scraping.models import Scan
 from tests.builders import make_filter, make_user
 from tests.conftest import ROOT
 from tests.web.conftest import needs_chromium

@@ -16,10 +16,11 @@ from typing import Any
 from django.core.management.base import CommandError
 
 from filters.brands import BrandTable
-from filters.services import UserLine, import_discord_users
+from filters.imports import UserLine, import_discord_users
 from lib.commands import JsonLinesCommand
 from lib.errors import FieldError
 from lib.jsonl import LineError
+from lib.refusals import refused_line
 
 USER_FIELDS = {"discord_id", "username", "destination", "filters"}
 # Users written per call of the service, which takes them in one transaction (or a few).
@@ -101,7 +102,7 @@ def _import_chunk(
     errors: list[LineError] = []
     for (number, _), outcome in zip(chunk, outcomes, strict=True):
         if outcome.refused:
-            errors.append(LineError(number, "", f"the database refused it: {outcome.refused}"))
+            errors.append(refused_line(number, outcome.refused))
         elif outcome.errors:
             errors.extend(
                 LineError(number, _where(position, e.field), e.message)

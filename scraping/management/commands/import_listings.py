@@ -17,9 +17,10 @@ from django.db import OperationalError
 from lib.commands import JsonLinesCommand
 from lib.errors import ValidationFailed
 from lib.jsonl import LineError
+from lib.refusals import refused_line
 from lib.text import counted
+from listings.records import ListingRecord, parse_listing
 from scraping.ingest import ingest_listings
-from scraping.records import ListingRecord, parse_listing
 
 BATCH = 1000
 
@@ -66,7 +67,7 @@ class _Import:
         self.alerts += result.alerts
         for position, words in result.refused:
             number, record = lines[position]
-            self.rejected.append(LineError(number, "", f"the database refused it: {words}"))
+            self.rejected.append(refused_line(number, words))
             self.first_batch.pop((record.market, record.external_id), None)
         self.batch.clear()
         self.batches += 1

@@ -12,11 +12,11 @@ from django.core.management.base import BaseCommand
 from django_q.models import Schedule
 
 from filters.brands import BrandTable
-from filters.services import import_user_filters
+from filters.imports import import_user_filters
 from lib.markets import Market
 from lib.text import counted
+from listings.models import Listing
 from scraping.ingest import ingest_listings
-from scraping.models import Listing
 from scraping.sources.demo import next_demo_listings
 from users.models import User
 from users.services import get_or_create_discord_user, set_destination

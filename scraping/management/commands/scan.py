@@ -16,9 +16,10 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from lib.progress import progress_bar
+from scraping.jobs import SCANNABLE
 from scraping.models import Scan, paused_summary
 from scraping.pollers import Pollers
-from scraping.scanner import SCANNABLE, scan_source
+from scraping.scanner import scan_source
 
 
 def describe(scan: Scan | None, source: str) -> str:

@@ -1,4 +1,7 @@
-"""Moderation of accounts: find users by Discord id, ban and unban them, mute them."""
+"""Moderation of accounts: find users by Discord id, ban and unban them, mute them.
+
+Here, above every app, because a ban reaches filters and alerts (alerts/moderation.py).
+"""
 
 from __future__ import annotations
 
@@ -10,9 +13,10 @@ from django.contrib.auth.forms import UserChangeForm as BaseUserChangeForm
 from django.core.exceptions import ValidationError
 from django.db.models import Count
 
+from alerts.moderation import ban_user, unban_user
 from lib.errors import FieldError
 from users.models import User
-from users.services import LONGEST_MUTE, ban_user, check_mute_until, mute_alerts, unban_user
+from users.services import LONGEST_MUTE, check_mute_until, mute_alerts
 
 # The admin is the staff's moderation and operations tool: named for the service.
 admin.site.site_header = "Market alerts administration"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from lib.errors import ValidationFailed
-from scraping.records import parse_listing
+from listings.records import parse_listing
 from tests.builders import listing_json
 
 

@@ -43,7 +43,7 @@ from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
 log = logging.getLogger(__name__)
 
 REPLICA = "replica"
-ROUTER = "config.db_router.ReplicaRouter"
+ROUTER = "lib.db_router.ReplicaRouter"
 REPLICA_RETRY_SECONDS = 30.0
 # Models whose reads must never lag (see the docstring).
 PRIMARY_ONLY = {"sessions.session", "users.apitoken"}

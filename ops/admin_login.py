@@ -33,7 +33,7 @@ from django.utils.cache import add_never_cache_headers
 
 from lib.text import counted
 
-log = logging.getLogger("config.admin_login")
+log = logging.getLogger(__name__)
 PREFIX = "admin-login-failures"
 
 

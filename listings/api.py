@@ -3,39 +3,12 @@
 from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import mixins, serializers, viewsets
+from rest_framework import mixins, viewsets
 from rest_framework.exceptions import ValidationError
 
-from lib.markets import BY_CODE, Market
-from scraping.models import Listing
-
-
-class ListingSerializer(serializers.ModelSerializer):
-    market_label = serializers.SerializerMethodField()
-    # Not a URLField: the schema would then promise a URI, and a listing without a picture has "".
-    image_url = serializers.CharField(read_only=True, help_text="Empty when it has no picture.")
-
-    class Meta:
-        model = Listing
-        fields = [
-            "id",
-            "market",
-            "market_label",
-            "external_id",
-            "title",
-            "brand",
-            "price",
-            "currency",
-            "url",
-            "image_url",
-            "listed_at",
-            "first_seen_at",
-        ]
-        read_only_fields = fields
-
-    def get_market_label(self, listing: Listing) -> str:
-        market = BY_CODE.get(listing.market)
-        return market.label if market else listing.market
+from lib.markets import Market
+from listings.models import Listing
+from listings.serializers import ListingSerializer
 
 
 def market_param(value: str | None, field: str = "market") -> str | None:
@@ -61,7 +34,7 @@ class ListingViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     serializer_class = ListingSerializer
 
     def get_queryset(self):
-        listings = Listing.objects.order_by("-first_seen_at", "-id")
+        listings = Listing.objects.newest_first()
         if market := market_param(self.request.query_params.get("market")):
             listings = listings.filter(market=market)
         return listings

@@ -36,7 +36,7 @@ token or error text, only counts, ages in whole seconds, source codes and schedu
   the first; whether that is too long depends on the traffic, which the outbox check sees.
 
 Every read is an indexed query or a read of a small table, so probing often is cheap. The
-outbox and source reads are shared with /metrics (config/metrics_view.py).
+outbox and source reads are shared with /metrics (ops/metrics_view.py).
 """
 
 from __future__ import annotations
@@ -60,10 +60,10 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from alerts.models import Alert, SenderStatus
-from config.db_router import check_replica, replica_in_use
+from lib.db_router import check_replica, replica_in_use
 from lib.text import counted
+from scraping.jobs import interval_for
 from scraping.models import SourceState
-from scraping.scanner import interval_for
 
 log = logging.getLogger(__name__)
 

@@ -4,10 +4,10 @@ from django.urls import path
 
 from alerts import views as alert_views
 from filters import views as filter_views
-from users import views as user_views
+from web import views as web_views
 
 urlpatterns = [
-    path("", user_views.home, name="dashboard"),
+    path("", web_views.home, name="dashboard"),
     path("filters/new/", filter_views.filter_new, name="filter-new"),
     path("filters/preview/", filter_views.filter_preview, name="filter-preview"),
     path("filters/<int:filter_id>/edit/", filter_views.filter_edit, name="filter-edit"),
@@ -15,5 +15,5 @@ urlpatterns = [
     path("filters/<int:filter_id>/pause/", filter_views.filter_pause, name="filter-pause"),
     path("filters/<int:filter_id>/resume/", filter_views.filter_resume, name="filter-resume"),
     path("alerts/", alert_views.alert_history, name="alert-history"),
-    path("settings/", user_views.settings_page, name="settings"),
+    path("settings/", web_views.settings_page, name="settings"),
 ]

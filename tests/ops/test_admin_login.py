@@ -127,10 +127,10 @@ def test_a_successful_sign_in_clears_the_count(client, moderator):
 
 
 def test_the_lock_is_logged_once_without_the_password(client, moderator, caplog):
-    with caplog.at_level(logging.INFO, logger="config.admin_login"):
+    with caplog.at_level(logging.INFO, logger="ops.admin_login"):
         for n in range(30):
             sign_in(client, "moderator", f"secret-guess-{n}", address="203.0.113.7")
-    warnings = [r for r in caplog.records if r.name == "config.admin_login"]
+    warnings = [r for r in caplog.records if r.name == "ops.admin_login"]
     assert len(warnings) == 1 and warnings[0].levelno == logging.WARNING
     line = warnings[0].getMessage()
     assert "203.0.113.7" in line and "'moderator'" in line

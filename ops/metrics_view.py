@@ -24,9 +24,9 @@ from django.views.decorators.http import require_safe
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from config.health import read_capacity, read_outbox
 from filters.models import Filter
 from lib.metrics import PREFIX, SOURCES, exposition
+from ops.health import read_capacity, read_outbox
 from scraping.models import SourceState
 
 log = logging.getLogger(__name__)

@@ -12,10 +12,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from alerts.models import Alert
+from alerts.moderation import ban_user
 from filters.models import BrandAlias, Filter
 from scraping.ingest import ingest_listings
 from tests.builders import listing, make_filter, make_user
-from users.services import ban_user
 
 pytestmark = pytest.mark.django_db
 
@@ -108,7 +108,7 @@ def test_failed_alerts_can_be_requeued(admin_client):
         "filters_filter",
         "filters_brand",
         "filters_brandalias",
-        "scraping_listing",
+        "listings_listing",
         "scraping_scan",
         "scraping_sourcestate",
         "alerts_alert",
