@@ -192,9 +192,8 @@ def _shares(due: QuerySet[Alert], users: list[int], now: datetime) -> list[tuple
     """(id, user id) of each user's oldest DESTINATION_SHARE due alerts, oldest first.
 
     On PostgreSQL, one short read of alert_user_due_idx per user (a LATERAL join):
-    a user with thousands of alerts waiting costs no more than one with fifty, where
-    numbering every due alert of the users took a third of a claim at a backlog of
-    700,000. The users are those of destinations nobody holds a lease in (see
+    a user with thousands of alerts waiting costs no more than one with fifty,
+    however long the backlog. The users are those of destinations nobody holds a lease in (see
     `_next_destinations`), so their due alerts are exactly their unleased ones.
     """
     if connection.vendor != "postgresql":

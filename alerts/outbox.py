@@ -1,27 +1,11 @@
-"""Writing, claiming and settling outbox rows so every alert is delivered once.
+"""Writing, renewing and settling outbox rows so every alert is delivered once.
 
 Alerts are written in bulk: PostgreSQL takes them through COPY (a popular
 listing can queue thousands), other databases (SQLite) through one prepared
-INSERT run over plain tuples.
-
-A sender claims due alerts by stamping a lease on them (alerts/claim.py). A
-claim counts as an attempt, so an alert that crashes its sender every time
-still ends as failed. Leases are short (ALERTS_LEASE_SECONDS, 30 s) and a live
-sender renews those it still holds (`renew_leases`, every
-ALERTS_HEARTBEAT_SECONDS); a sender that dies stops renewing, so its alerts are
-due again within about one lease. Renewal and settling (sent, retry, failed)
-only touch rows the sender still holds, so a late sender never extends or
-overwrites what another sender took over. A destination another sender holds
-alerts of is not claimed until that sender is done with it: two processes
-never post to one channel at once, nor open one user's DM twice.
-
-A send whose outcome is unknown (a timeout, a reset connection, a sender that
-died with it in flight) is recorded as ambiguous (`ambiguous_since`) and
-retried within seconds, well inside the window in which Discord recognises
-the message's nonce; past ALERTS_NONCE_WINDOW_SECONDS the transport looks for
-the message in the channel before posting it again.
-
-Without Redis only one sender sends for a bot token: see alerts/roles.py.
+INSERT run over plain tuples. Claims are alerts/claim.py's. Renewal and
+settling (sent, retry, failed) only touch rows the sender still holds. The
+rules they keep (leases, takeover, ambiguous sends, backoff) are told in
+docs/architecture.md (Delivery).
 """
 
 from __future__ import annotations

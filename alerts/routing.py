@@ -1,16 +1,6 @@
-"""Where, when and whether a claimed alert goes, from its user's delivery state.
-
-The decisions, in order:
-- a banned user's alerts are skipped;
-- a muted user's alerts are skipped while the mute lasts (an alert about a
-  listing is stale by the time a night's mute ends, so nothing piles up);
-- a digest user's alerts wait for the end of their hour (hourly) or for the
-  next daily digest hour, then go out together, packed as compact lines;
-- a channel destination gets the alert unless the channel is broken, in which
-  case the alert goes to the user's DM;
-- a DM destination gets it unless the user's DMs are unreachable, in which
-  case the alert is skipped with that reason (no request is made: failed DMs
-  count against Discord's invalid-request limit).
+"""Where, when and whether a claimed alert goes, from its user's delivery state: bans,
+mutes, digests, a broken channel's fallback to DM, unreachable DMs. The order of
+the decisions is told in docs/architecture.md (Routing).
 """
 
 from __future__ import annotations

@@ -1,19 +1,10 @@
 """The sending loop: claim due alerts, route and pack them, dispatch the messages, settle each outcome.
 
-The outbox is the source of truth. A claim leases alerts to this sender; each
-message's nonce is written to its alerts before the message is first sent, so
-if the sender dies after Discord accepted a message, the next sender packs the
-same alerts under the same nonce and Discord answers with the message it
-already has instead of posting it again. An alert is marked sent only with the
-id of the message that carries it.
-
 Claims go on while the dispatcher holds fewer than a few batches, or more
-while every route it holds waits on its channel's bucket (5 messages per 5 s),
-so a backlog keeps the whole request budget busy. They skip users whose
-alerts are already held and take a few messages' worth of each user at a time,
-so a user with hundreds of alerts shares the sender with everybody else.
-Database work runs in Django's sync thread; sending runs on the event loop, so
-neither waits for the other.
+while every route it holds waits on its channel's bucket, so a backlog keeps
+the whole request budget busy. Database work runs in Django's sync thread;
+sending runs on the event loop, so neither waits for the other. How this keeps
+every alert delivered exactly once is in docs/architecture.md (Delivery).
 
 On each heartbeat, and once when it stops, the sender adds the requests and
 429s it made since the last time to the hour's DiscordHour row. It also

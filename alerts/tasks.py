@@ -1,18 +1,10 @@
-"""django-q2 task functions of the alerts app.
+"""django-q2 task functions of the alerts app: the send queued after a scan, the hourly
+digests and the alert sweep.
 
-Without Redis each process paces its own share of Discord's budget, so exactly
-one process sends for a bot token: the holder of the sender role (see
-`alerts.roles.take_role`). When a live `sendalerts` holds it, the task sends
-nothing: that sender polls every ALERTS_IDLE_SECONDS and finds the new alerts
-itself. When no sender is alive (a deployment without `sendalerts`), the task
-takes the role and drains. With Redis the budget is shared, yet the task still
-drains only while no sender is live (`SenderStatus.objects.sending()`): a live
-one finds every due alert itself.
-
-The task queued after a scan is a wake-up call, not the guarantee: django-q2's
-Redis broker does not hand out again a task lost with its worker. The outbox
-keeps the alerts, and the "alert sweep" schedule (migration 0008) runs
-`sweep_outbox` every minute to send whatever such a loss stranded.
+A task drains only while no sender is live, and without Redis only as the holder
+of the sending role (alerts/roles.py); the sweep sends what a lost task
+stranded. The rules: docs/architecture.md (One sender per token without Redis,
+The alert sweep).
 """
 
 from __future__ import annotations
@@ -40,8 +32,7 @@ def send_due_alerts() -> str:
 
     Beside a live sender that may send it does nothing: that sender finds the due
     alerts itself, digests whose hour came included, and a drain beside it would
-    only hold a worker and queue on the claims (the load test saw the hourly run
-    drain a backlog beside two senders until django-q2's timeout stopped it).
+    only hold a worker and queue on the claims.
     """
     if SenderStatus.objects.sending().exists():
         return SENDER_RUNNING

@@ -3,7 +3,7 @@
     .venv/bin/python bench/loadtest.py [--users 10000] [--filters 30000] [--listings 20000]
         [--minutes 10] [--drain-minutes 15] [--model-users 100000] [--real-rate 2]
 
-Not a test: a measurement, reported in the README. It starts its own
+Not a test: a measurement, reported in docs/benchmarks.md. It starts its own
 PostgreSQL and Redis on loopback (scripts/with-test-services.sh --redis),
 imports `--users` users with `--filters` filters (bench/workload.py: brands
 with Zipf popularity), their DM channels known, and runs the production

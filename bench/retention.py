@@ -13,7 +13,7 @@ by SQL, not measured), then removes the older half two ways:
 - time partitions: the same rows copied into a table partitioned by day
   (what a partitioned outbox would be), whose old days are dropped.
 
-The README's retention choice rests on these numbers.
+The retention choice in docs/benchmarks.md rests on these numbers.
 """
 
 from __future__ import annotations

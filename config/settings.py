@@ -2,7 +2,7 @@
 
 Defaults give the embedded run (SQLite file, django-q2's ORM broker, console
 delivery). Production sets DATABASE_URL, REDIS_URL, SECRET_KEY and the Discord
-variables; `.env.example` documents each one.
+variables; docs/configuration.md documents each one, `.env.example` is the example file.
 """
 
 from __future__ import annotations

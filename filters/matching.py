@@ -1,14 +1,9 @@
 """The process's current filter index, kept in step with the database's version stamp.
 
 Writes that change what matching reads (filters, bans, brands) call
-`bump_index_version()` in their transaction; every process compares the stamp
-before it matches, so a change reaches all processes at their next match.
-
-A filter change is patched in: the process loads only the filters changed since
-its base index was built (and the ids of all matchable filters, to notice
-deletions and bans) and matches those through a small overlay. A brand change,
-an overlay past a twentieth of the base, or a base older than ten minutes
-makes a full rebuild instead.
+`bump_index_version()` in their transaction; how a process patches or rebuilds
+its index when the stamp moves is told in docs/architecture.md (Ingest and the
+filter index).
 
 With `REDIS_URL` the stamp is read from a copy in Redis instead of the database
 row at every match. The row stays the truth; the copy is only trusted briefly:

@@ -1,8 +1,5 @@
-"""The matching rules applied one filter at a time, as plainly as they are written.
-
-A word that normalizes to nothing is ignored, and a filter left with neither a
-brand nor a keyword matches nothing: never a firehose. Validation refuses such
-filters; this keeps rows written around it matching the same here and in the index.
+"""The matching rules applied one filter at a time, as plainly as docs/architecture.md
+(Matching rules) writes them.
 
 This is the reference the compiled index (filters/index.py) must agree with; it
 also serves the places where one filter meets a few listings, such as previews.

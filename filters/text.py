@@ -1,14 +1,5 @@
-"""Text normalization and the term-occurrence rule shared by every matcher.
-
-normalize(): invisible characters removed (zero-width and format characters such
-as U+200B, U+2060, U+FEFF, the soft hyphen, variation selectors), NFKC, casefold,
-Latin diacritics removed (Japanese voicing marks kept), the middle dots ・ and ･
-removed, white space collapsed and trimmed. Titles and terms go through the same
-function, so a seller's zero-width space can neither hide a word nor make one.
-A term occurs in a text when its normalized form is a substring of the
-normalized text and, at each end of the term that is an ASCII letter or digit,
-the neighbouring text character is not one: `coat` is in `long coat` but not in
-`coated`, while `コート` is in `ロングコート`.
+"""Text normalization and the term-occurrence rule shared by every matcher: `normalize()`
+and `occurs()`, as docs/architecture.md (Matching rules) states them.
 """
 
 from __future__ import annotations

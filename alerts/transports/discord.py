@@ -1,27 +1,13 @@
 """Delivery through Discord's REST API with the bot token, paced to stay inside every limit.
 
-Each request first takes a slot of the global budget (50 requests/s per token,
-paced evenly and shared through Redis when it is configured), and a message
-also takes a unit of its channel's bucket, learned from X-RateLimit-* headers
-(shared through Redis too, alerts/buckets.py). A 429 is obeyed for its `retry_after`, never less: a global one blocks the
-shared budget, a route one blocks the route. A DM channel is opened once per
-user (the sender remembers its id); new DM opens are paced on their own budget
-and pause after Discord says "opening DMs too fast" (40003).
-
-Discord's answers become outcomes the sender settles: closed DMs and broken
-channels are remembered so they are not asked again (failed requests count
-against Discord's invalid-request limit), a rejected payload is logged and
-failed alone, server errors and timeouts are retried by the outbox's backoff.
-Every request is counted by what came of it, every 429 by its scope (lib/metrics.py).
-
-A post that got no answer (a timeout, a reset connection) or a 5xx may have
-been posted: it is retried soon, and the message's nonce makes Discord answer
-with the first post. Discord recognises a nonce only for a few minutes, so a
-message whose first unanswered send is older than ALERTS_NONCE_WINDOW_SECONDS
-is not posted blind: the channel's last 50 messages are read first and, when
-one of them is ours, that message settles the alerts. Discord does not return
-nonces on messages read back (!), so a message is recognised by its embeds:
-the same listing URLs for the same users, in the same order.
+Each request takes a slot of the global budget (alerts/ratelimit.py), and a
+message also takes a unit of its channel's bucket (alerts/buckets.py). A DM
+channel is opened once per user, on a budget of its own. Discord's answers
+become outcomes the sender settles; every request is counted by what came of
+it, every 429 by its scope (lib/metrics.py). What each answer leads to, and how
+a post that got no answer is found again by its embeds rather than posted
+twice, is told in docs/architecture.md (Sending, Posts that got no answer,
+What Discord answers).
 """
 
 from __future__ import annotations
