@@ -100,8 +100,7 @@ def queue_test_alert(user: User) -> Alert:
     with transaction.atomic():
         listing = Listing.objects.create(
             market=Market.DEMO,
-            # Unique per request: two tests in one second are two listings (a timestamp
-            # id made the second one collide with the first).
+            # Unique per request: two tests in one second are two listings.
             external_id=f"test-{user.pk}-{uuid.uuid4().hex}",
             title=TEST_TITLE,
             price=12345,

@@ -3,7 +3,8 @@
 from django.conf import settings
 from django.contrib import admin
 from django.http import HttpRequest, JsonResponse
-from django.urls import include, path
+from django.urls import include, path, re_path
+from django.views.generic import RedirectView
 
 from ops.admin_login import throttled_admin_login
 from ops.health import health
@@ -21,6 +22,13 @@ urlpatterns = [
     path("", include("web.urls")),
     # Before the admin's own routes, which would answer 404 for it.
     path(f"{settings.ADMIN_URL}operations/", staff_operations, name="staff-operations"),
+    # Listings' admin pages moved with the model to the listings app: old bookmarks follow.
+    re_path(
+        rf"^{settings.ADMIN_URL}scraping/listing/(?P<rest>.*)$",
+        RedirectView.as_view(
+            url=f"/{settings.ADMIN_URL}listings/listing/%(rest)s", query_string=True
+        ),
+    ),
     # The admin's login, throttled (ops/admin_login.py), in front of the admin's own.
     path(f"{settings.ADMIN_URL}login/", throttled_admin_login),
     path(settings.ADMIN_URL, admin.site.urls),
