@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 
 from filters.brand_services import (
     check_alias,
@@ -49,7 +49,7 @@ def _field_errors(failed: ValidationFailed, form: forms.Form) -> ValidationError
     """The service's errors beside their fields; an error of no form field goes on top."""
     return ValidationError(
         {
-            field if field in form.fields else None: messages_
+            field if field in form.fields else NON_FIELD_ERRORS: messages_
             for field, messages_ in failed.as_dict().items()
         }
     )

@@ -5,8 +5,10 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
+from filters.admin import FilterAdminForm, _field_errors
 from filters.matching import index_stamp
 from filters.models import Brand, BrandAlias, Filter
+from lib.errors import FieldError, ValidationFailed
 from scraping.ingest import ingest_listings
 from tests.builders import listing, make_filter, make_user
 
@@ -85,6 +87,14 @@ def test_a_wrong_field_gets_the_services_message_beside_it(admin_client):
     ]
     made.refresh_from_db()
     assert (made.brands, made.keywords) == (["Sacai"], [])
+
+
+def test_a_service_error_of_no_form_field_goes_above_the_form():
+    form = FilterAdminForm(data=filter_form(make_user(), brands="Sacai"))
+    failed = ValidationFailed([FieldError("quota", "Too many filters."), FieldError("name", "No.")])
+    form.add_error(None, _field_errors(failed, form))
+    assert form.non_field_errors() == ["Too many filters."]
+    assert form.errors["name"] == ["No."]
 
 
 def test_staff_may_add_a_filter_beyond_the_users_quota(admin_client):
