@@ -10,6 +10,7 @@ from alerts.models import Alert
 from filters.models import Filter
 from listings.api import MARKET_PARAMETER, market_param
 from listings.serializers import ListingSerializer
+from users.signed_in import signed_in_user
 
 
 class AlertSerializer(serializers.ModelSerializer):
@@ -44,7 +45,7 @@ class AlertViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
     def get_queryset(self):
         alerts = (
-            Alert.objects.filter(user=self.request.user)
+            Alert.objects.filter(user=signed_in_user(self.request))
             .select_related("listing")
             .order_by("-created_at", "-id")
         )

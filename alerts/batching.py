@@ -109,15 +109,14 @@ def pack_digest(items: Sequence[tuple[int, AlertView]]) -> list[PlannedMessage]:
         size = discord_len(line) + 1
         mention = view.mention_user_id
         message = messages[-1] if messages else None
-        embed = message.embeds[-1] if message else None
-        if (
-            message
-            and discord_len(embed["description"]) + size <= DESCRIPTION_LIMIT
-            and message.fits(size, mention, new_embed=False)
-        ):
-            embed["description"] += "\n" + line
-            message.add(alert_id, size, mention)
-            continue
+        if message:
+            embed = message.embeds[-1]
+            if discord_len(embed["description"]) + size <= DESCRIPTION_LIMIT and message.fits(
+                size, mention, new_embed=False
+            ):
+                embed["description"] += "\n" + line
+                message.add(alert_id, size, mention)
+                continue
         size = discord_len(line)
         if not message or not message.fits(size + discord_len(DIGEST_TITLE), mention):
             message = PlannedMessage()

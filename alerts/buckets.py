@@ -259,7 +259,7 @@ class SharedRouteBuckets:
             self.local.release(route, status, headers, retry_after)
 
     def _acquire_shared(self, route: str, ticket: str) -> float:
-        args = [_us(PROBE_WAIT), ticket, self.lease_us]
+        args: list[int | str] = [_us(PROBE_WAIT), ticket, self.lease_us]
         return int(self._acquire(keys=self._keys(route), args=args)) / 1_000_000
 
     def _release_shared(
@@ -272,12 +272,16 @@ class SharedRouteBuckets:
     ) -> bool:
         remaining = headers.get("X-RateLimit-Remaining")
         reset_after = headers.get("X-RateLimit-Reset-After")
-        told = remaining is not None and reset_after is not None
+        # What Discord said of the bucket, as the script reads it; empty when it said nothing.
+        told = (
+            (str(int(remaining)), str(_us(float(reset_after))))
+            if remaining is not None and reset_after is not None
+            else ("", "")
+        )
         args = [
             ticket,
             str(status),
-            str(int(remaining)) if told else "",
-            str(_us(float(reset_after))) if told else "",
+            *told,
             "" if retry_after is None else str(_us(retry_after)),
             headers.get("X-RateLimit-Scope") or "",
         ]

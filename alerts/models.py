@@ -207,6 +207,8 @@ class Alert(models.Model):
         "nonce window the channel is checked for the message before it is posted again.",
     )
     created_at = models.DateTimeField(default=timezone.now)
+    # Not a column: the matched filters' current names, set by outbox.attach_filter_names.
+    filter_names: list[str]
 
     objects = AlertQuerySet.as_manager()
 

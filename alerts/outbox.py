@@ -121,7 +121,8 @@ def _insert_alerts(
     placeholders = ", ".join(["%s"] * len(columns))
     sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders})"
     with connection.cursor() as cursor:
-        cursor.executemany(sql, rows())
+        # Django's executemany takes any iterable of rows; its stubs ask for a Sequence.
+        cursor.executemany(sql, rows())  # type: ignore[arg-type]
     return count
 
 

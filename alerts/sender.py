@@ -331,7 +331,8 @@ class Sender:
             elif decision.wait_until:
                 postponed[decision.wait_until].append(alert.pk)
             else:
-                routes[decision.route].append((alert, decision.digest))
+                # decide() gives a route whenever it neither skips nor postpones.
+                routes[decision.route].append((alert, decision.digest))  # type: ignore[index]
         for reason, ids in skipped.items():
             self.stats.skipped += outbox.mark_skipped(self.owner, ids, reason)
         for until, ids in postponed.items():
@@ -373,7 +374,8 @@ class Sender:
             )
             if route.is_dm:
                 outgoing.channel_id = first_user.dm_channel_id
-                outgoing.recipient_id = first_user.discord_id
+                # decide() routes to DMs only users with a Discord id.
+                outgoing.recipient_id = first_user.discord_id  # type: ignore[assignment]
             else:
                 outgoing.channel_id = route.key
             if message.notice:

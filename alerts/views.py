@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET
 from alerts.models import Alert
 from alerts.outbox import attach_filter_names
 from lib.markets import MARKETS
+from users.signed_in import AuthenticatedHttpRequest
 
 PAGE_SIZE = 50
 
@@ -27,7 +28,7 @@ def _choice(request: HttpRequest, name: str, allowed: dict[str, str]) -> tuple[s
 
 @login_required
 @require_GET
-def alert_history(request: HttpRequest) -> HttpResponse:
+def alert_history(request: AuthenticatedHttpRequest) -> HttpResponse:
     statuses = dict(Alert.Status.choices)
     markets = {market.code: market.label for market in MARKETS}
     status, status_problem = _choice(request, "status", statuses)

@@ -98,9 +98,10 @@ class AlertsBot(commands.AutoShardedBot):
             command_prefix=commands.when_mentioned,
             intents=intents,
             help_command=None,
-            application_id=int(application_id) if application_id else None,
+            # discord.py reads None as not given; its typed options leave None out.
+            application_id=int(application_id) if application_id else None,  # type: ignore[arg-type]
             shard_count=shards.count,
-            shard_ids=list(shards.ids) if shards.ids is not None else None,
+            shard_ids=list(shards.ids) if shards.ids is not None else None,  # type: ignore[arg-type]
         )
 
     async def launch_shards(self) -> None:

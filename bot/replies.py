@@ -47,7 +47,8 @@ async def reply(
     if view is not None:
         kwargs["view"] = view
     if interaction.response.is_done():
-        await interaction.followup.send(content, **kwargs)
+        # discord.py sends None as no content; its type says str.
+        await interaction.followup.send(content, **kwargs)  # type: ignore[arg-type]
     else:
         await interaction.response.send_message(content, **kwargs)
 

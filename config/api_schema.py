@@ -6,7 +6,7 @@ throttle and the exception handler) through DRF's settings.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.plumbing import ResolvedComponent
@@ -30,7 +30,9 @@ VALIDATION_ERROR_SCHEMA = {
 class ApiAutoSchema(AutoSchema):
     """drf-spectacular's schema plus the error answers each operation can give."""
 
-    def _get_response_bodies(self, direction: str = "response") -> dict[str, Any]:
+    def _get_response_bodies(
+        self, direction: Literal["request", "response"] = "response"
+    ) -> dict[str, Any]:
         responses = super()._get_response_bodies(direction)
         if direction != "response":
             return responses

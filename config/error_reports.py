@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 
+from django.utils.safestring import SafeString, mark_safe
 from django.views.debug import ExceptionReporter, SafeExceptionReporterFilter
 
 from lib.logs import redact
@@ -38,10 +39,13 @@ class SafeErrorReportFilter(SafeExceptionReporterFilter):
 
 
 class SafeErrorReporter(ExceptionReporter):
-    """The technical 500 page and its text version, redacted as a whole."""
+    """The technical 500 page and its text version, redacted as a whole.
 
-    def get_traceback_html(self) -> str:
-        return redact(super().get_traceback_html(), escaped=True)
+    Both stay what Django's reporter returns, rendered text marked safe: redaction only
+    puts the *** mask in place of secrets."""
 
-    def get_traceback_text(self) -> str:
-        return redact(super().get_traceback_text())
+    def get_traceback_html(self) -> SafeString:
+        return mark_safe(redact(super().get_traceback_html(), escaped=True))
+
+    def get_traceback_text(self) -> SafeString:
+        return mark_safe(redact(super().get_traceback_text()))

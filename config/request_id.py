@@ -54,14 +54,15 @@ class RequestIdMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        request.request_id = request_id_of(request)
-        current_request_id.set(request.request_id)
+        request_id = request_id_of(request)
+        request.request_id = request_id  # type: ignore[attr-defined]  # ours to add
+        current_request_id.set(request_id)
         started = time.monotonic()
         status = 500  # if something below raises past Django's own handler
         try:
             response = self.get_response(request)
             status = response.status_code
-            response[HEADER] = request.request_id
+            response[HEADER] = request_id
             return response
         finally:
             duration_ms = round((time.monotonic() - started) * 1000, 1)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
@@ -26,8 +29,15 @@ from lib.markets import CHOOSABLE
 
 TERM_FIELDS = ("brands", "keywords", "exclude")
 
+# The mixins below go before admin.ModelAdmin in an admin's bases; the type checker reads
+# them as ModelAdmins, so their super() calls and the admin's methods are checked.
+if TYPE_CHECKING:
+    _ModelAdminMixin = admin.ModelAdmin
+else:
+    _ModelAdminMixin = object
 
-class MovesIndexVersion:
+
+class MovesIndexVersion(_ModelAdminMixin):
     """For filter pages, whose edits change what matching reads: every save or delete
     moves the index version. The admin saves a page in one transaction, so the bump
     commits together with it."""
@@ -45,7 +55,7 @@ class MovesIndexVersion:
         bump_index_version()
 
 
-def _field_errors(failed: ValidationFailed, form: forms.Form) -> ValidationError:
+def _field_errors(failed: ValidationFailed, form: forms.BaseForm) -> ValidationError:
     """The service's errors beside their fields; an error of no form field goes on top."""
     return ValidationError(
         {
@@ -99,7 +109,8 @@ class FilterAdminForm(forms.ModelForm):
                 self.initial[key] = ", ".join(self.initial[key])
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data  # what ModelForm.clean returns
         raw = {key: data[key] for key in FIELDS if key in data}
         try:
             cleaned = clean_filter_fields(raw, BrandTable.load())
@@ -190,7 +201,8 @@ class BrandAliasForm(forms.ModelForm):
         fields = ("brand", "alias")
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data  # what ModelForm.clean returns
         brand, text = data.get("brand"), data.get("alias")
         if brand is not None and text:
             try:
@@ -224,9 +236,12 @@ class BrandAliasInline(admin.TabularInline):
     extra = 1
 
 
-class BrandWrites:
+class BrandWrites(_ModelAdminMixin):
     """Saves and deletes of brand pages go through the brand services, which move the
     index version (a full rebuild) in the admin's transaction."""
+
+    # Each admin deletes through its service.
+    delete_ids: Callable[[list[int]], None]
 
     def delete_model(self, request, obj) -> None:
         self.delete_ids([obj.pk])

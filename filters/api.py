@@ -27,7 +27,9 @@ from filters.services import (
 )
 from lib.errors import FieldError, NotFound
 from lib.markets import CHOOSABLE
+from listings.models import Listing
 from listings.serializers import ListingSerializer
+from users.signed_in import signed_in_user
 
 # Sent back by a client that PATCHes what it read; not inputs, so left out quietly.
 READ_ONLY_FIELDS = ("id", "created_at", "updated_at")
@@ -124,35 +126,38 @@ class FilterViewSet(viewsets.GenericViewSet):
         return self.get_paginated_response(FilterSerializer(page, many=True).data)
 
     def create(self, request: Request) -> Response:
-        found = create_filter(request.user, body(request), text_lists=False)
+        found = create_filter(signed_in_user(request), body(request), text_lists=False)
         return self._show(found, status.HTTP_201_CREATED)
 
     def retrieve(self, request: Request, pk: str) -> Response:
-        return self._show(access_filter(request.user, filter_id(pk)))
+        return self._show(access_filter(signed_in_user(request), filter_id(pk)))
 
     def partial_update(self, request: Request, pk: str) -> Response:
         return self._show(
-            update_filter(request.user, filter_id(pk), body(request), text_lists=False)
+            update_filter(signed_in_user(request), filter_id(pk), body(request), text_lists=False)
         )
 
     def destroy(self, request: Request, pk: str) -> Response:
-        delete_filter(request.user, filter_id(pk))
+        delete_filter(signed_in_user(request), filter_id(pk))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(request=None, parameters=[ID_PARAMETER])
     @action(detail=True, methods=["post"])
     def pause(self, request: Request, pk: str) -> Response:
-        return self._show(set_filter_active(request.user, filter_id(pk), False))
+        return self._show(set_filter_active(signed_in_user(request), filter_id(pk), False))
 
     @extend_schema(request=None, parameters=[ID_PARAMETER])
     @action(detail=True, methods=["post"])
     def resume(self, request: Request, pk: str) -> Response:
-        return self._show(set_filter_active(request.user, filter_id(pk), True))
+        return self._show(set_filter_active(signed_in_user(request), filter_id(pk), True))
 
     @extend_schema(parameters=[ID_PARAMETER], responses=ListingSerializer(many=True))
     @action(detail=True, methods=["get"])
     def preview(self, request: Request, pk: str) -> Response:
         """Up to 20 of the most recent listings the saved filter would have matched."""
-        found = access_filter(request.user, filter_id(pk))
-        page = self.paginate_queryset(recent_matches(found, PREVIEW_LIMIT))
+        found = access_filter(signed_in_user(request), filter_id(pk))
+        # DRF's paginators page any sequence; the stubs ask for a QuerySet.
+        page: list[Listing] | None = self.paginate_queryset(
+            recent_matches(found, PREVIEW_LIMIT)  # type: ignore[arg-type]
+        )
         return self.get_paginated_response(ListingSerializer(page, many=True).data)

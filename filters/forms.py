@@ -7,6 +7,7 @@ every message (a wrong price, an unknown market) is the services' own.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from django import forms
@@ -69,7 +70,9 @@ class FilterForm(forms.Form):
 
     def add_service_error(self, error: ServiceError) -> None:
         """Put each of the services' messages beside its field (the rest above the form)."""
-        errors = error.errors if isinstance(error, ValidationFailed) else [error]
+        errors: Sequence[ServiceError] = [error]
+        if isinstance(error, ValidationFailed):
+            errors = error.errors
         for each in errors:
             field = getattr(each, "field", None)
             self.add_error(field if field in self.fields else None, each.message)

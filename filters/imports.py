@@ -270,8 +270,8 @@ def _write_run(run: list[_CheckedLine]) -> list[ImportOutcome]:
     """Inside the run's transaction: the accounts, destinations and filters of lines that
     each name a different Discord id, with the outcome of each line."""
     # Locked as lock_owner() locks one owner: the quota is checked against what is stored.
-    known = {
-        user.discord_id: user
+    known: dict[str, User] = {
+        user.discord_id: user  # type: ignore[misc]  # discord_id__in: never None here
         for user in User.objects.select_for_update().filter(
             discord_id__in=[checked.discord_id for checked in run]
         )
@@ -358,7 +358,11 @@ def _store_filters(
             row.append(value)
         return row
 
-    columns = [quote(Filter._meta.get_field(name).column) for name in FIELDS]
+    # FIELDS are concrete fields, each with its column.
+    columns = [
+        quote(Filter._meta.get_field(name).column)  # type: ignore[union-attr, arg-type]
+        for name in FIELDS
+    ]
     if new:
         insert_rows(
             table,

@@ -31,6 +31,7 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import cast
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -123,7 +124,8 @@ return 0
 
 
 def _stamp_through(link: RedisLink) -> Stamp:
-    copy, generation = link.client.mget(STAMP_KEY, GENERATION_KEY)
+    # The client does not decode responses: values are bytes.
+    copy, generation = cast("list[bytes | None]", link.client.mget(STAMP_KEY, GENERATION_KEY))
     if copy is not None:
         version, brands_version, changed_at = copy.decode().split(" ")
         return Stamp(int(version), int(brands_version), datetime.fromisoformat(changed_at))
@@ -207,7 +209,8 @@ def current_index() -> FilterIndex | PatchedIndex:
             return _cache.current
         if (
             _cache is not None
-            and _cache.base.version.brands_version == stamp.brands_version
+            # build_index gives the base its Stamp (FilterIndex keeps any version object).
+            and cast(Stamp, _cache.base.version).brands_version == stamp.brands_version
             and time.monotonic() - _cache.base_built < FULL_REBUILD_SECONDS
         ):
             patched = patch_index(_cache.base, _cache.base_read_at, stamp)

@@ -15,10 +15,16 @@ from filters.text import normalize, occurs
 
 
 class ListingLike(Protocol):
-    market: str
-    title: str
-    brand: str | None
-    price: int
+    """What matching reads of a listing (a Listing row or a frozen ListingRecord)."""
+
+    @property
+    def market(self) -> str: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def brand(self) -> str | None: ...
+    @property
+    def price(self) -> int: ...
 
 
 @dataclass(frozen=True)

@@ -86,7 +86,7 @@ def clean_new_filter(
     data: Mapping[str, Any], brands: BrandTable, *, text_lists: bool = True
 ) -> dict[str, Any]:
     """The full set of values for a new filter: the given fields over the defaults."""
-    values = {
+    values: dict[str, Any] = {
         "brands": [],
         "keywords": [],
         "exclude": [],

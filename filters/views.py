@@ -25,11 +25,12 @@ from filters.services import (
 )
 from lib.errors import NotFound, ServiceError, ValidationFailed
 from listings.models import Listing
+from users.signed_in import AuthenticatedHttpRequest
 
 PREVIEW_SIZE = 10  # listings beside the form
 
 
-def _own(request: HttpRequest, filter_id: int) -> Filter:
+def _own(request: AuthenticatedHttpRequest, filter_id: int) -> Filter:
     try:
         return access_filter(request.user, filter_id)
     except NotFound as error:
@@ -57,7 +58,7 @@ def _form_page(
     )
 
 
-def _save(request: HttpRequest, found: Filter | None) -> HttpResponse:
+def _save(request: AuthenticatedHttpRequest, found: Filter | None) -> HttpResponse:
     form = FilterForm(request.POST)
     if request.POST.get("action") == "preview":
         # The preview button: the way to a preview with JavaScript off. Nothing is saved.
@@ -82,7 +83,7 @@ def _save(request: HttpRequest, found: Filter | None) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def filter_new(request: HttpRequest) -> HttpResponse:
+def filter_new(request: AuthenticatedHttpRequest) -> HttpResponse:
     if request.method == "POST":
         return _save(request, None)
     return _form_page(request, FilterForm(), None, [])
@@ -90,7 +91,7 @@ def filter_new(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def filter_edit(request: HttpRequest, filter_id: int) -> HttpResponse:
+def filter_edit(request: AuthenticatedHttpRequest, filter_id: int) -> HttpResponse:
     found = _own(request, filter_id)
     if request.method == "POST":
         return _save(request, found)
@@ -99,7 +100,7 @@ def filter_edit(request: HttpRequest, filter_id: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def filter_delete(request: HttpRequest, filter_id: int) -> HttpResponse:
+def filter_delete(request: AuthenticatedHttpRequest, filter_id: int) -> HttpResponse:
     found = _own(request, filter_id)
     if request.method == "GET":
         return render(request, "web/filter_delete.html", {"filter": found})
@@ -114,7 +115,7 @@ def filter_delete(request: HttpRequest, filter_id: int) -> HttpResponse:
     return redirect("dashboard")
 
 
-def _set_active(request: HttpRequest, filter_id: int, active: bool) -> HttpResponse:
+def _set_active(request: AuthenticatedHttpRequest, filter_id: int, active: bool) -> HttpResponse:
     found = _own(request, filter_id)
     try:
         set_filter_active(request.user, found.pk, active)
@@ -131,19 +132,19 @@ def _set_active(request: HttpRequest, filter_id: int, active: bool) -> HttpRespo
 
 @login_required
 @require_POST
-def filter_pause(request: HttpRequest, filter_id: int) -> HttpResponse:
+def filter_pause(request: AuthenticatedHttpRequest, filter_id: int) -> HttpResponse:
     return _set_active(request, filter_id, False)
 
 
 @login_required
 @require_POST
-def filter_resume(request: HttpRequest, filter_id: int) -> HttpResponse:
+def filter_resume(request: AuthenticatedHttpRequest, filter_id: int) -> HttpResponse:
     return _set_active(request, filter_id, True)
 
 
 @login_required
 @require_POST
-def filter_preview(request: HttpRequest) -> HttpResponse:
+def filter_preview(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The preview fragment for the form's unsaved input (fetched by static/js/preview.js)."""
     matches, problems = _preview(FilterForm(request.POST))
     return render(request, "web/_preview.html", {"matches": matches, "preview_errors": problems})

@@ -24,4 +24,6 @@ def insert_rows(table: str, columns: Sequence[str], rows: Iterable[Sequence[obje
                     copy.write_row(row)
         else:
             placeholders = ", ".join(["%s"] * len(columns))
-            cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({placeholders})", rows)
+            # Django's executemany takes any iterable of rows; its stubs ask for a Sequence.
+            sql = f"INSERT INTO {table} ({names}) VALUES ({placeholders})"
+            cursor.executemany(sql, rows)  # type: ignore[arg-type]

@@ -39,6 +39,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
+from django.db.models import Model
 
 log = logging.getLogger(__name__)
 
@@ -102,7 +103,7 @@ def _replica_answers() -> bool:
 class ReplicaRouter:
     """Read-only web requests read the replica; everything else uses the primary."""
 
-    def db_for_read(self, model: type, **hints: Any) -> str:
+    def db_for_read(self, model: type[Model], **hints: Any) -> str:
         reads = _request_reads.get()
         if (
             reads is None
@@ -115,7 +116,7 @@ class ReplicaRouter:
             return DEFAULT_DB_ALIAS
         return REPLICA
 
-    def db_for_write(self, model: type, **hints: Any) -> str:
+    def db_for_write(self, model: type[Model], **hints: Any) -> str:
         reads = _request_reads.get()
         if reads is not None:
             reads.wrote = True  # read your own writes: the primary from here on

@@ -25,10 +25,13 @@ import sys
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from django.apps import AppConfig
+
+if TYPE_CHECKING:
+    from sentry_sdk.types import Event, Hint
 
 current_request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
 current_task: ContextVar[str | None] = ContextVar("task", default=None)
@@ -257,7 +260,7 @@ class LogsConfig(AppConfig):
 # -- Sentry -----------------------------------------------------------------------------
 
 
-def redact_event(event: dict[str, Any], hint: dict[str, Any]) -> dict[str, Any]:
+def redact_event(event: Event, hint: Hint) -> Event:
     """Sentry's before_send: the event with every string redacted as log lines are."""
     return redact_deep(event)
 

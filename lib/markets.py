@@ -72,8 +72,12 @@ CHOOSABLE: tuple[str, ...] = tuple(market.code for market in MARKETS if market.c
 EXTRA_SOURCES: dict[str, str] = {"jsonfeed": "JSON Lines feed"}
 
 
-Market = models.TextChoices("Market", [(m.code.upper(), (m.code, m.label)) for m in MARKETS])
-Source = models.TextChoices(
+# The functional Enum API with members built from MARKETS: django-stubs types TextChoices(...)
+# only as a single member's constructor, hence the two ignores.
+Market = models.TextChoices(  # type: ignore[call-overload]
+    "Market", [(m.code.upper(), (m.code, m.label)) for m in MARKETS]
+)
+Source = models.TextChoices(  # type: ignore[call-overload]
     "Source",
     [(m.code.upper(), (m.code, m.label)) for m in MARKETS]
     + [(code.upper(), (code, label)) for code, label in EXTRA_SOURCES.items()],

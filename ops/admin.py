@@ -45,7 +45,8 @@ class UserChangeForm(BaseUserChangeForm):
         return until
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data  # what ModelForm.clean returns
         if "muted_until" in self.changed_data and cleaned.get("is_banned"):
             self.add_error(
                 "muted_until",
@@ -72,7 +73,7 @@ class UserAdmin(BaseUserAdmin):
     readonly_fields = ("banned_at", "last_login", "date_joined")
     actions = ["ban_selected", "unban_selected"]
     fieldsets = (
-        *BaseUserAdmin.fieldsets,
+        *BaseUserAdmin.fieldsets,  # type: ignore[misc]  # set by UserAdmin; stubs: Optional
         (
             "Discord",
             {
@@ -114,7 +115,7 @@ class UserAdmin(BaseUserAdmin):
 
     @admin.display(description="filters", ordering="filter_count")
     def filter_count(self, user: User) -> int:
-        return user.filter_count
+        return user.filter_count  # type: ignore[attr-defined]  # annotated by get_queryset
 
     def save_model(self, request, obj: User, form, change: bool) -> None:
         # Ticking "banned" and setting a mute go through the same services as the

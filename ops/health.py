@@ -128,6 +128,8 @@ def read_capacity(now: datetime, due: int) -> Capacity:
         per_request = sum(status.alerts_per_request for status in live) / len(live)
     else:
         per_request = 1.0
+    capacity: float | None
+    drain: float | None
     if None in budgets:
         capacity, drain = None, 0.0
     else:
@@ -290,7 +292,7 @@ def _source_entry(code: str, state: SourceState | None, now: datetime) -> tuple[
         "last_success_seconds": _seconds_since(last_success, now),
         "failures_in_a_row": state.consecutive_failures if state else 0,
     }
-    if state is not None and state.is_paused:
+    if state is not None and state.paused_until is not None and state.is_paused:
         left = (state.paused_until - now).total_seconds()
         entry.update(state="paused", resumes_in_seconds=max(round(left), 0))
         failures = counted(state.consecutive_failures, "failed scan")

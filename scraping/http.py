@@ -124,8 +124,10 @@ class SourceClient:
                             _error_body(error),
                         ) from None
                     problem = f"HTTP {error.code}"
-                    if (wait := retry_after_seconds(error.headers.get("Retry-After"))) is not None:
-                        self.pace.block(wait)  # the whole source slows down, not just this request
+                    retry_after = retry_after_seconds(error.headers.get("Retry-After"))
+                    if retry_after is not None:
+                        # The whole source slows down, not just this request.
+                        self.pace.block(retry_after)
                 except (URLError, TimeoutError, OSError) as error:
                     problem = f"no answer ({getattr(error, 'reason', error)})"
         raise FetchError(

@@ -83,8 +83,9 @@ def filter_searches(found: Filter, brands: BrandTable) -> list[tuple[str, tuple[
 
 def _widen(need: _Need, price_min: int | None, price_max: int | None) -> None:
     """Make the search's price range cover another filter's (None is open)."""
-    need.price_min = None if None in (need.price_min, price_min) else min(need.price_min, price_min)
-    need.price_max = None if None in (need.price_max, price_max) else max(need.price_max, price_max)
+    low, high = need.price_min, need.price_max
+    need.price_min = None if low is None or price_min is None else min(low, price_min)
+    need.price_max = None if high is None or price_max is None else max(high, price_max)
 
 
 def plan_searches(

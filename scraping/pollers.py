@@ -98,7 +98,7 @@ class MarketPoller(threading.Thread):
         started = time.monotonic()
         interval = interval_for(self.source)
         state = breaker.state_of(self.source)
-        if state.is_paused:
+        if state.paused_until is not None and state.is_paused:
             log.warning(
                 "%s is paused until %s: %s", self.source, state.paused_until, state.last_error
             )

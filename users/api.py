@@ -25,6 +25,7 @@ from lib.errors import FieldError, ValidationFailed
 from users.models import ApiToken, User
 from users.services import create_token, list_tokens, mute_alerts, revoke_token, set_destination
 from users.services import set_digest as set_digest_service
+from users.signed_in import signed_in_user
 
 CHANNEL_REFUSED = (
     "A channel can only be chosen in Discord: run /alerts channel in the server, where the "
@@ -106,14 +107,14 @@ class MeView(APIView):
 
     @extend_schema(responses=MeSerializer)
     def get(self, request: Request) -> Response:
-        return Response(present_me(request.user))
+        return Response(present_me(signed_in_user(request)))
 
     @extend_schema(request=MeSerializer(partial=True), responses=MeSerializer)
     def patch(self, request: Request) -> Response:
         data = request.data
         if not isinstance(data, dict):
             raise FieldError("", 'Send a JSON object, such as {"digest": "daily"}.')
-        user: User = request.user
+        user = signed_in_user(request)
         changes = {
             "destination": lambda value: change_destination(user, value),
             "digest": lambda value: set_digest_service(user, value),
@@ -183,15 +184,18 @@ class TokenViewSet(viewsets.GenericViewSet):
         return ApiToken.objects.owned_by(self.request.user)
 
     def list(self, request: Request) -> Response:
-        page = self.paginate_queryset(list_tokens(request.user))
+        # DRF's paginators page any sequence; the stubs ask for a QuerySet.
+        page: list[ApiToken] | None = self.paginate_queryset(
+            list_tokens(signed_in_user(request))  # type: ignore[arg-type]
+        )
         return self.get_paginated_response(TokenSerializer(page, many=True).data)
 
     def create(self, request: Request) -> Response:
         data = request.data if isinstance(request.data, dict) else {}
-        token, secret = create_token(request.user, data.get("name"))
+        token, secret = create_token(signed_in_user(request), data.get("name"))
         shown = {**TokenSerializer(token).data, "token": secret}
         return Response(shown, status=status.HTTP_201_CREATED)
 
     def destroy(self, request: Request, pk: str) -> Response:
-        revoke_token(request.user, pk)
+        revoke_token(signed_in_user(request), pk)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -172,7 +172,7 @@ def import_discord_accounts(
     for discord_id, wanted, destination in accounts:
         user = known.get(discord_id)
         created = user is None
-        if created:
+        if user is None:
             user = User(
                 discord_id=discord_id,
                 username=holders.free(wanted, discord_id),
@@ -198,8 +198,10 @@ def import_discord_accounts(
     for user in renamed:
         User.objects.filter(pk=user.pk).update(username=user.username)
     # Most users share a destination (a DM, a server's channel): one UPDATE each.
-    for values, pks in moved.items():
-        User.objects.filter(pk__in=pks).update(**dict(zip(DESTINATION_FIELDS, values, strict=True)))
+    for destination_values, pks in moved.items():
+        User.objects.filter(pk__in=pks).update(
+            **dict(zip(DESTINATION_FIELDS, destination_values, strict=True))
+        )
     _insert_accounts(made)
     return result
 
@@ -249,9 +251,9 @@ def clean_destination(
     kind: object, channel_id: object = "", guild_id: object = ""
 ) -> tuple[str, str, str]:
     """A destination as stored: ("dm", "", "") or ("channel", channel id, server id)."""
-    if kind == User.Destination.DM:
+    if isinstance(kind, str) and kind == User.Destination.DM:
         return kind, "", ""
-    if kind == User.Destination.CHANNEL:
+    if isinstance(kind, str) and kind == User.Destination.CHANNEL:
         return (
             kind,
             clean_snowflake("channel_id", channel_id),

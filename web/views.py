@@ -34,6 +34,7 @@ from users.services import (
     set_destination,
     set_digest,
 )
+from users.signed_in import AuthenticatedHttpRequest
 
 CHART_DAYS = 30
 RECENT_DAYS = 7
@@ -128,7 +129,7 @@ def _change_settings(request: HttpRequest, user: User) -> tuple[str, FieldError 
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def settings_page(request: HttpRequest) -> HttpResponse:
+def settings_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     user = request.user
     errors: dict[str, str] = {}
     if request.method == "POST":
@@ -149,7 +150,7 @@ def settings_page(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def account_page(request: HttpRequest) -> HttpResponse:
+def account_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Who is signed in (their Discord name and id), their API tokens, and the way out.
 
     A new token's secret is shown on the page that created it, once; only its hash is kept.

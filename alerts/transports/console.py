@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from io import TextIOBase
 from typing import TextIO
 
 from alerts.models import Alert
@@ -25,7 +26,7 @@ def render(alert: Alert) -> str:
 class ConsoleTransport(Transport):
     name = "console"
 
-    def __init__(self, stream: TextIO | None = None) -> None:
+    def __init__(self, stream: TextIO | TextIOBase | None = None) -> None:
         super().__init__()
         self.stream = stream or sys.stdout
 

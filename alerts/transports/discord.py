@@ -245,7 +245,7 @@ class DiscordTransport(Transport):
         await self._keep_invalid_requests_under_limit()
         self.counters.requests += 1
         try:
-            async with self._session.request(
+            async with self._session.request(  # type: ignore[union-attr]  # opened by start()
                 method, f"{self.base_url}/{path}", params=params, json=body if body else None
             ) as response:
                 status, headers = response.status, response.headers

@@ -53,7 +53,7 @@ class AlertCommands(
     group_name="alerts",
     group_description="Where and when your alerts arrive",
 ):
-    def __init__(self, bot: commands.Bot) -> None:
+    def __init__(self, bot: commands.Bot | commands.AutoShardedBot) -> None:
         self.bot = bot
 
     @app_commands.command(description="Send your alerts to your direct messages")
@@ -77,7 +77,8 @@ class AlertCommands(
         if guild is None:
             await reply(interaction, "Run this in the server that has the channel.")
             return
-        if refusal := channel_refusal(channel, guild.me, interaction.user):
+        # In a server (guild is set) the caller is a Member.
+        if refusal := channel_refusal(channel, guild.me, interaction.user):  # type: ignore[arg-type]
             await reply(interaction, refusal)
             return
         result = await call_service(

@@ -121,7 +121,7 @@ class FilterCommands(
     group_name="filter",
     group_description="Create and manage your alert filters",
 ):
-    def __init__(self, bot: commands.Bot) -> None:
+    def __init__(self, bot: commands.Bot | commands.AutoShardedBot) -> None:
         self.bot = bot
 
     @app_commands.command(description="Create a filter: brands, keywords, a price range, a market")

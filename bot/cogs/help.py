@@ -24,7 +24,7 @@ Only you see my answers, and only you can see or change your filters."""
 
 
 class HelpCommand(Apologizes, commands.Cog):
-    def __init__(self, bot: commands.Bot) -> None:
+    def __init__(self, bot: commands.Bot | commands.AutoShardedBot) -> None:
         self.bot = bot
 
     @app_commands.command(name="help", description="What this bot does and how to use it")

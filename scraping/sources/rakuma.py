@@ -47,7 +47,11 @@ def following_page(token: str | None, page: Page) -> str | None:
 
 def search_request(search: Search, base_url: str, page: str | None = None) -> FetchRequest:
     """The newest page of items on sale for the words."""
-    params = {"query": search.keyword, "transaction": "selling", "sort": "created_at"}
+    params: dict[str, Any] = {
+        "query": search.keyword,
+        "transaction": "selling",
+        "sort": "created_at",
+    }
     params |= {"order": "desc", "page": int(page or 1)}
     params |= {"min": search.price_min, "max": search.price_max}
     return FetchRequest(f"{base_url}/s?{query(params)}", search.keyword or "newest")

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 import time
-from typing import Any
+from typing import Any, cast
 
 from lib.markets import item_url
 from scraping.html import Element, parse_html
@@ -68,8 +68,9 @@ def _start_time(*links: Element | None) -> str | None:
 
 
 def parse_item(product: Element, now: float) -> dict[str, Any]:
-    bonus = product.find(class_="Product__bonus")
-    link = product.find("a", "Product__titleLink")
+    # Every card has both: one without them fails below, and parse_items counts it unreadable.
+    bonus = cast(Element, product.find(class_="Product__bonus"))
+    link = cast(Element, product.find("a", "Product__titleLink"))
     image = product.find("a", "Product__imageLink")
     end = int(bonus.get("data-auction-endtime") or 0)
     if end and end <= now:

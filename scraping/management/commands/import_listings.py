@@ -135,8 +135,8 @@ class Command(JsonLinesCommand):
         finally:
             # The summary is printed however the run ends, a crash included.
             if opened:
-                for error in sorted(run.rejected, key=lambda error: error.line):
-                    self.stderr.write(str(error))
+                for rejection in sorted(run.rejected, key=lambda rejection: rejection.line):
+                    self.stderr.write(str(rejection))
                 self.stdout.write(run.summary(time.perf_counter() - started))
         if stopped:
             raise CommandError(stopped, returncode=status)

@@ -7,6 +7,7 @@ only once, and the demo staff user gets a fresh password that is printed.
 from __future__ import annotations
 
 import secrets
+from typing import Any
 
 from django.core.management.base import BaseCommand
 from django_q.models import Schedule
@@ -21,7 +22,7 @@ from scraping.sources.demo import next_demo_listings
 from users.models import User
 from users.services import get_or_create_discord_user, set_destination
 
-DEMO_USERS = [
+DEMO_USERS: list[dict[str, Any]] = [
     {
         "discord_id": "100000000000000001",
         "username": "demo",
