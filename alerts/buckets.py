@@ -29,6 +29,8 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from django.conf import settings
+
 from lib.redis_link import redis_link
 
 PROBE_WAIT = 0.05  # while the first answer of a window is awaited: how long others wait
@@ -291,8 +293,6 @@ class SharedRouteBuckets:
 
 def make_buckets() -> RouteBuckets | SharedRouteBuckets:
     """The route buckets: shared through Redis when REDIS_URL is set."""
-    from django.conf import settings
-
     if settings.REDIS_URL:
         # A request holds its ticket at most its timeout after its global slot, which
         # rarely waits more than a few seconds.

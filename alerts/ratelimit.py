@@ -31,6 +31,8 @@ from __future__ import annotations
 import threading
 import time
 
+from django.conf import settings
+
 from lib.pacing import LocalBudget
 from lib.redis_link import redis_link
 
@@ -122,8 +124,6 @@ class RedisBudget:
 
 def make_budget(rate: float, name: str) -> LocalBudget | RedisBudget:
     """The budget for `rate` requests/s: shared through Redis when REDIS_URL is set."""
-    from django.conf import settings
-
     if settings.REDIS_URL:
         share = rate / max(settings.DISCORD_SENDER_PROCESSES, 1)
         return RedisBudget(settings.REDIS_URL, rate, key=f"discord:{name}", local_rate=share)
