@@ -323,7 +323,7 @@ if ADMIN_LOGIN_ATTEMPTS < 1 or ADMIN_LOGIN_WINDOW_SECONDS < 1:
 # X-Forwarded-For. Left at 0 behind a proxy, every client shares the proxy's address.
 ALLAUTH_TRUSTED_PROXY_COUNT = envint("TRUSTED_PROXY_COUNT", 0)
 
-# Security (issue 11). The https-only protections follow SITE_URL's scheme: an `https://`
+# Security. The https-only protections follow SITE_URL's scheme: an `https://`
 # site gets the SSL redirect, secure cookies and HSTS; an `http://` one (local runs, tests)
 # keeps working over plain http even with DEBUG false.
 _site = urlsplit(SITE_URL)
@@ -398,6 +398,9 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "config.api.Pagination",
     "DEFAULT_THROTTLE_CLASSES": ["config.api.PerUserThrottle"],
     "EXCEPTION_HANDLER": "config.api.exception_handler",
+    # Anonymous requests are throttled by address: X-Forwarded-For is believed only as far
+    # as TRUSTED_PROXY_COUNT proxies of ours (0: the socket's address, whatever it says).
+    "NUM_PROXIES": ALLAUTH_TRUSTED_PROXY_COUNT,
     # drf-spectacular's schema with our error answers (400, 401, 403, 404, 415, 429) documented.
     "DEFAULT_SCHEMA_CLASS": "config.api_schema.ApiAutoSchema",
 }

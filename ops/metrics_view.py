@@ -3,8 +3,8 @@ read at scrape time.
 
 With METRICS_TOKEN set a scrape needs `Authorization: Bearer <METRICS_TOKEN>` (401 without
 it, 403 with another). Unset, only a local scrape is answered: a loopback REMOTE_ADDR and no
-X-Forwarded-For/Forwarded header, since behind a reverse proxy on the same host every
-request would otherwise look local. Everything else gets 403 saying to set METRICS_TOKEN.
+proxy header (X-Forwarded-*, Forwarded, X-Real-IP, Via, …), since behind a reverse proxy on
+the same host every request would otherwise look local. Everything else gets 403 saying to set METRICS_TOKEN.
 """
 
 from __future__ import annotations
@@ -90,13 +90,32 @@ class DatabaseGauges(Collector):
         )
 
 
+# Headers proxies add to name the client or themselves; a relayed request carries one.
+PROXY_HEADERS = {
+    "forwarded",
+    "via",
+    "x-real-ip",
+    "true-client-ip",
+    "x-client-ip",
+    "x-cluster-client-ip",
+    "cf-connecting-ip",
+    "fastly-client-ip",
+}
+
+
+def _is_proxy_header(name: str) -> bool:
+    lowered = name.lower()
+    return lowered in PROXY_HEADERS or lowered.startswith("x-forwarded-")
+
+
 def _or_infinity(number: float | None) -> float:
     return math.inf if number is None else number
 
 
 def is_local(request: HttpRequest) -> bool:
-    """A request from this host itself, not one relayed by a proxy."""
-    if "X-Forwarded-For" in request.headers or "Forwarded" in request.headers:
+    """A request from this host itself, not one relayed by a proxy: any header a proxy may
+    add (X-Forwarded-*, Forwarded, X-Real-IP, Via, …) makes it not local."""
+    if any(_is_proxy_header(name) for name in request.headers):
         return False
     try:
         address = ipaddress.ip_address(request.META.get("REMOTE_ADDR", ""))

@@ -143,3 +143,21 @@ def test_the_database_gauges_show_the_database_as_it_is_now(client):
     families = scrape(client)
     assert value(families, "marketalerts_outbox_pending") == 0
     assert value(families, "marketalerts_outbox_oldest_due_seconds") == 0
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "HTTP_X_REAL_IP",
+        "HTTP_TRUE_CLIENT_IP",
+        "HTTP_X_CLIENT_IP",
+        "HTTP_VIA",
+        "HTTP_X_FORWARDED_HOST",
+        "HTTP_FORWARDED",
+    ],
+)
+def test_a_loopback_request_carrying_any_proxy_header_is_not_local(client, settings, header):
+    settings.METRICS_TOKEN = ""
+    response = client.get("/metrics", REMOTE_ADDR="127.0.0.1", **{header: "203.0.113.7"})
+    assert response.status_code == 403
+    assert "set METRICS_TOKEN" in response.content.decode()
