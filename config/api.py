@@ -13,10 +13,13 @@ config/api_schema.py puts these answers into the OpenAPI schema.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from django.conf import settings
-from rest_framework import status
+from django.core.exceptions import RequestDataTooBig
+from rest_framework import parsers, status
+from rest_framework.exceptions import ParseError
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
@@ -48,10 +51,35 @@ def service_error_response(error: ServiceError) -> Response:
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
-    """REST_FRAMEWORK["EXCEPTION_HANDLER"]: service errors as above, the rest as DRF does."""
+    """REST_FRAMEWORK["EXCEPTION_HANDLER"]: service errors as above, a body over Django's size
+    limit as a JSON 400 naming the limit, the rest as DRF does."""
     if isinstance(exc, ServiceError):
         return service_error_response(exc)
+    if isinstance(exc, RequestDataTooBig):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        return Response(
+            {
+                "detail": f"The request body is larger than {limit:,} bytes, the most this API takes."
+            },
+            status=status.HTTP_400_BAD_REQUEST,
+        )
     return drf_exception_handler(exc, context)
+
+
+class JSONParser(parsers.JSONParser):
+    """DRF's JSON parser, with a body nested deeper than Python's parser can follow (it
+    raises RecursionError) refused as malformed, with DRF's own words for a parse error."""
+
+    def parse(
+        self,
+        stream: Any,
+        media_type: str | None = None,
+        parser_context: Mapping[str, Any] | None = None,
+    ) -> Any:
+        try:
+            return super().parse(stream, media_type, parser_context)
+        except RecursionError:
+            raise ParseError("JSON parse error - the body is nested too deeply.") from None
 
 
 class Pagination(PageNumberPagination):
