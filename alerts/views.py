@@ -8,7 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from alerts.models import Alert
 from alerts.outbox import attach_filter_names
@@ -27,7 +27,7 @@ def _choice(request: HttpRequest, name: str, allowed: dict[str, str]) -> tuple[s
 
 
 @login_required
-@require_GET
+@require_safe
 def alert_history(request: AuthenticatedHttpRequest) -> HttpResponse:
     statuses = dict(Alert.Status.choices)
     markets = {market.code: market.label for market in MARKETS}

@@ -82,7 +82,7 @@ def _save(request: AuthenticatedHttpRequest, found: Filter | None) -> HttpRespon
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def filter_new(request: AuthenticatedHttpRequest) -> HttpResponse:
     if request.method == "POST":
         return _save(request, None)
@@ -90,7 +90,7 @@ def filter_new(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def filter_edit(request: AuthenticatedHttpRequest, filter_id: int) -> HttpResponse:
     found = _own(request, filter_id)
     if request.method == "POST":
@@ -99,10 +99,10 @@ def filter_edit(request: AuthenticatedHttpRequest, filter_id: int) -> HttpRespon
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def filter_delete(request: AuthenticatedHttpRequest, filter_id: int) -> HttpResponse:
     found = _own(request, filter_id)
-    if request.method == "GET":
+    if request.method != "POST":  # GET or HEAD: the confirmation page; only a POST deletes
         return render(request, "web/filter_delete.html", {"filter": found})
     try:
         delete_filter(request.user, found.pk)

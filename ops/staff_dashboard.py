@@ -14,7 +14,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
 from django.utils import timezone
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from alerts.models import Alert, DiscordHour
 from filters.stats import most_followed_brands
@@ -195,7 +195,7 @@ def brands_card() -> dict:
     }
 
 
-@require_GET
+@require_safe
 def operations(request: HttpRequest) -> TemplateResponse:
     """The dashboard: one card per concern, each with its chart and its numbers."""
     now = timezone.now()

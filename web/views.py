@@ -15,7 +15,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 
 from alerts.models import Alert
 from alerts.outbox import attach_filter_names
@@ -59,7 +59,7 @@ def _chart(user: User) -> tuple[str, int]:
     return bar_chart(bars, f"Alerts per day over the last {CHART_DAYS} days"), sum(per_day.values())
 
 
-@require_http_methods(["GET"])
+@require_safe
 def home(request: HttpRequest) -> HttpResponse:
     """The dashboard for a signed-in user; a landing page with "Sign in with Discord" otherwise."""
     if not request.user.is_authenticated:
@@ -128,7 +128,7 @@ def _change_settings(request: HttpRequest, user: User) -> tuple[str, FieldError 
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def settings_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     user = request.user
     errors: dict[str, str] = {}
@@ -149,7 +149,7 @@ def settings_page(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def account_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Who is signed in (their Discord name and id), their API tokens, and the way out.
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from typing import Any
 
 from allauth.decorators import rate_limit
@@ -13,7 +15,7 @@ from allauth.socialaccount.providers.discord.views import (
 )
 from allauth.socialaccount.providers.oauth2.views import OAuth2CallbackView, OAuth2LoginView
 from django.conf import settings
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 
 
 class DiscordOAuth2Adapter(AllauthDiscordOAuth2Adapter):
@@ -50,5 +52,23 @@ class DiscordOAuth2Adapter(AllauthDiscordOAuth2Adapter):
 # Starting a sign-in (the confirmation form's POST) counts against ACCOUNT_RATE_LIMITS
 # "login". The callback needs the one-use state a start left in the session, so it makes
 # at most one token exchange per counted start and needs no limit of its own.
-oauth2_login = rate_limit(action="login")(OAuth2LoginView.adapter_view(DiscordOAuth2Adapter))
+def starts_only_on_get_or_post(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Only GET (the confirmation page) and POST (its form, CSRF-checked) reach the view:
+    allauth starts a sign-in on any other method, HEAD and OPTIONS included, which the
+    CSRF check lets through. HEAD answers as GET does, without a body; the rest are 405."""
+
+    @functools.wraps(view)
+    def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.method == "HEAD":
+            request.method = "GET"  # the confirmation page's headers; the server drops the body
+        if request.method not in ("GET", "POST"):
+            return HttpResponseNotAllowed(["GET", "HEAD", "POST"])
+        return view(request, *args, **kwargs)
+
+    return guarded
+
+
+oauth2_login = starts_only_on_get_or_post(
+    rate_limit(action="login")(OAuth2LoginView.adapter_view(DiscordOAuth2Adapter))
+)
 oauth2_callback = OAuth2CallbackView.adapter_view(DiscordOAuth2Adapter)
