@@ -7,6 +7,12 @@ missing one (access_filter raises NotFound for both).
 
 from __future__ import annotations
 
+import functools
+import math
+from collections.abc import Callable
+from typing import Any
+
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
@@ -24,10 +30,34 @@ from filters.services import (
     update_filter,
 )
 from lib.errors import NotFound, ServiceError, ValidationFailed
+from lib.text import counted
+from lib.throttle import wait_seconds
 from listings.models import Listing
 from users.signed_in import AuthenticatedHttpRequest
 
 PREVIEW_SIZE = 10  # listings beside the form
+
+
+def per_user_limit(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """A POST counts against the user's API_THROTTLE_RATE, as the API's requests do; past it,
+    429 with the time to wait (GET and HEAD only read)."""
+
+    @functools.wraps(view)
+    def limited(request: AuthenticatedHttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.method == "POST":
+            key = f"web-throttle:{request.user.pk}"
+            if wait := wait_seconds(key, settings.API_THROTTLE_RATE):
+                seconds = math.ceil(wait)
+                response = HttpResponse(
+                    f"Too many requests: try again in {counted(seconds, 'second')}.",
+                    status=429,
+                    content_type="text/plain; charset=utf-8",
+                )
+                response["Retry-After"] = str(seconds)
+                return response
+        return view(request, *args, **kwargs)
+
+    return limited
 
 
 def _own(request: AuthenticatedHttpRequest, filter_id: int) -> Filter:
@@ -83,6 +113,7 @@ def _save(request: AuthenticatedHttpRequest, found: Filter | None) -> HttpRespon
 
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
+@per_user_limit
 def filter_new(request: AuthenticatedHttpRequest) -> HttpResponse:
     if request.method == "POST":
         return _save(request, None)
@@ -91,6 +122,7 @@ def filter_new(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
+@per_user_limit
 def filter_edit(request: AuthenticatedHttpRequest, filter_id: int) -> HttpResponse:
     found = _own(request, filter_id)
     if request.method == "POST":
@@ -144,6 +176,7 @@ def filter_resume(request: AuthenticatedHttpRequest, filter_id: int) -> HttpResp
 
 @login_required
 @require_POST
+@per_user_limit
 def filter_preview(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The preview fragment for the form's unsaved input (fetched by static/js/preview.js)."""
     matches, problems = _preview(FilterForm(request.POST))

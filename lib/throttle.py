@@ -1,0 +1,28 @@
+"""Per-user request limits for the doors outside the REST API (the web's filter preview and
+saves), counted as the API's throttle counts: the times of a user's recent requests in the
+cache, at most `count` of them within `seconds`."""
+
+from __future__ import annotations
+
+import time
+
+from django.core.cache import cache
+
+UNITS = {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "hour": 3600, "d": 86400, "day": 86400}
+
+
+def parse_rate(rate: str) -> tuple[int, int]:
+    """`"120/min"` as (120, 60): how many requests, within how many seconds."""
+    count, _, unit = rate.partition("/")
+    return int(count), UNITS[unit.strip().lower()]
+
+
+def wait_seconds(key: str, rate: str) -> float:
+    """0 when this request may go (it is counted), else how long until one may."""
+    count, seconds = parse_rate(rate)
+    now = time.time()
+    recent = [at for at in cache.get(key, []) if at > now - seconds]
+    if len(recent) >= count:
+        return recent[0] + seconds - now
+    cache.set(key, [*recent, now], seconds)
+    return 0.0
