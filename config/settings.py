@@ -297,8 +297,9 @@ SOCIALACCOUNT_AUTO_SIGNUP = True
 ACCOUNT_RATE_LIMITS = {"login": "30/m/ip"}
 
 # The admin lives under ADMIN_URL (an unguessable prefix keeps bots off its login). Its
-# password login allows ADMIN_LOGIN_ATTEMPTS failed sign-ins per client address and per
-# username in ADMIN_LOGIN_WINDOW_SECONDS (ops/admin_login.py), counted in the default
+# password login allows ADMIN_LOGIN_ATTEMPTS failed sign-ins per client address in
+# ADMIN_LOGIN_WINDOW_SECONDS, and slows a username's failures past it (ops/admin_login.py),
+# counted in the default
 # cache, so only with REDIS_URL set do all web processes share the count.
 ADMIN_URL = envstr("ADMIN_URL", "admin/")
 if not (
