@@ -123,6 +123,11 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First: a request id on every log line and response, and one log line per request.
     "config.request_id.RequestIdMiddleware",
+    # Content-Security-Policy (django-csp's, plus Discord in form-action) and X-Frame-Options
+    # outside everything that may answer on its own (static files, a refused Host's 400),
+    # so that every response carries them.
+    "config.csp.CSPMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # With DATABASE_REPLICA_URL: which requests read the replica; before the sessions, so
@@ -133,9 +138,6 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    # Content-Security-Policy on every response (django-csp's, plus Discord in form-action).
-    "config.csp.CSPMiddleware",
     "allauth.account.middleware.AccountMiddleware",
 ]
 

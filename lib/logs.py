@@ -57,6 +57,9 @@ _SCHEME_TOKEN = re.compile(r"\b(Bot|Bearer|bearer)\s+([A-Za-z0-9._~+/-]{8,}=*)")
 # Personal API tokens: users.services.TOKEN_PREFIX ("mat_") and token_urlsafe(32).
 _API_TOKEN = re.compile(r"(?<![A-Za-z0-9])mat_[A-Za-z0-9_-]{16,}")
 # password=… in connection strings, "password": "…" in printed dicts and JSON.
+# An OAuth callback's one-use code and its state, in a logged URL's query (runserver's
+# request lines): enough, with the session, to finish somebody else's sign-in.
+_OAUTH_QUERY = re.compile(r"([?&](?:code|state)=)[^&\s\"']+")
 _KEY_VALUE = re.compile(r"\b(password|passwd|pwd|secret|token)=[^\s&;,'\"]+", re.IGNORECASE)
 _QUOTED_KEY_VALUE = re.compile(
     r"""(["'](?:password|passwd|secret|token|api_key|access_token|refresh_token)["']\s*:\s*["'])"""
@@ -110,7 +113,7 @@ def configured_secrets() -> list[str]:
 
 def redact(text: str, escaped: bool = False, secrets: list[str] | None = None) -> str:
     """`text` with every secret replaced by ***: the configured ones, Authorization values,
-    API tokens and passwords in URLs. `escaped`: also their HTML-escaped forms.
+    API tokens, passwords in URLs and an OAuth callback's code and state. `escaped`: also their HTML-escaped forms.
     `secrets`: configured_secrets(), when the caller redacts many texts at once."""
     for secret in configured_secrets() if secrets is None else secrets:
         text = text.replace(secret, MASK)
@@ -122,6 +125,7 @@ def redact(text: str, escaped: bool = False, secrets: list[str] | None = None) -
     )
     text = _SCHEME_TOKEN.sub(_mask_scheme_token, text)
     text = _API_TOKEN.sub(f"mat_{MASK}", text)
+    text = _OAUTH_QUERY.sub(rf"\1{MASK}", text)
     text = _KEY_VALUE.sub(rf"\1={MASK}", text)
     return _QUOTED_KEY_VALUE.sub(rf"\1{MASK}", text)
 

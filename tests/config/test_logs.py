@@ -221,3 +221,22 @@ def test_api_tokens_and_the_sentry_key_are_redacted():
 def test_ordinary_words_after_bot_or_a_url_without_password_are_left_alone():
     text = "Bot disconnected; see https://example.com:8443/path?a=1 and alice@example.com"
     assert redact(text) == text
+
+
+def test_an_oauth_callbacks_code_and_state_never_reach_a_log_line():
+    from lib.logs import RedactSecrets
+
+    request_line = "GET /accounts/discord/login/callback/?code=Q7abc123&state=Zx9state HTTP/1.1"
+    record = logging.LogRecord(
+        "django.server",
+        logging.WARNING,
+        __file__,
+        1,
+        '"%s" %s %s',
+        (request_line, "400", "93"),
+        None,
+    )
+    RedactSecrets().filter(record)
+    line = record.getMessage()
+    assert "Q7abc123" not in line and "Zx9state" not in line
+    assert line == '"GET /accounts/discord/login/callback/?code=***&state=*** HTTP/1.1" 400 93'

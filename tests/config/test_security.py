@@ -238,3 +238,16 @@ def test_an_admin_login_post_behind_a_tls_proxy_passes_the_csrf_origin_check(
     assert b"Origin checking failed" not in response.content
     assert response.status_code == 302, response.content[:300]
     assert response["Location"] == "/admin/"
+
+
+@pytest.mark.django_db
+def test_a_refused_host_and_a_static_file_carry_the_headers_too(settings):
+    refused = Client().get("/", HTTP_HOST="evil.example")
+    assert refused.status_code == 400
+    assert_hardened(refused)
+
+    settings.WHITENOISE_USE_FINDERS = True  # serve from the apps' static folders, as `make run`
+    settings.WHITENOISE_AUTOREFRESH = True
+    static = Client().get("/static/css/site.css")
+    assert static.status_code == 200
+    assert_hardened(static)
