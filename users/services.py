@@ -395,6 +395,12 @@ def create_token(user: User, name: object) -> tuple[ApiToken, str]:
     with transaction.atomic():
         # The user's row is locked so two requests can't both take the last free place.
         User.objects.select_for_update().filter(pk=user.pk).first()
+        taken = ApiToken.objects.owned_by(user).filter(name__iexact=name).first()
+        if taken is not None:
+            raise FieldError(
+                "name",
+                f"You already have a token named “{taken.name}”; give this one another name.",
+            )
         if ApiToken.objects.owned_by(user).count() >= MAX_TOKENS:
             raise QuotaExceeded(
                 f"You have {MAX_TOKENS} API tokens, the most allowed; revoke one first."

@@ -37,6 +37,7 @@ from users.services import (
 from users.signed_in import AuthenticatedHttpRequest
 
 CHART_DAYS = 30
+NEW_TOKEN_KEY = "new-api-token"  # the session's copy of a new token, until it is shown
 RECENT_DAYS = 7
 LATEST_ALERTS = 5
 DIGEST_TEXTS = {
@@ -153,19 +154,22 @@ def settings_page(request: AuthenticatedHttpRequest) -> HttpResponse:
 def account_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Who is signed in (their Discord name and id), their API tokens, and the way out.
 
-    A new token's secret is shown on the page that created it, once; only its hash is kept.
+    Every write redirects (post/redirect/get), so a reload makes no second token. A new
+    token's secret rides in the session to the page the redirect shows, once; only its hash
+    is kept.
     """
     user = request.user
-    new_secret, error = "", None
+    error = None
     if request.method == "POST":
         try:
             if request.POST.get("action") == "create-token":
-                token, new_secret = create_token(user, request.POST.get("name", ""))
+                token, secret = create_token(user, request.POST.get("name", ""))
+                request.session[NEW_TOKEN_KEY] = secret
                 messages.success(request, f"Created the token “{token.name}”.")
             else:
                 revoke_token(user, request.POST.get("token", ""))
                 messages.success(request, "Revoked the token: requests carrying it now fail.")
-                return redirect("account")
+            return redirect("account")
         except NotFound:
             raise Http404 from None
         except ServiceError as failure:
@@ -176,7 +180,7 @@ def account_page(request: AuthenticatedHttpRequest) -> HttpResponse:
         # The name Discord shows (global name, else username), as of the last sign-in.
         "discord_name": discord.get_provider_account().to_str() if discord else user.username,
         "tokens": list_tokens(user),
-        "new_secret": new_secret,
+        "new_secret": "" if error else request.session.pop(NEW_TOKEN_KEY, ""),
         "token_error": error,
         "token_name": request.POST.get("name", "") if error else "",
     }
