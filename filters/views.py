@@ -78,14 +78,14 @@ def _preview(form: FilterForm) -> tuple[list[Listing], list[str]]:
 
 
 def _form_page(
-    request: HttpRequest, form: FilterForm, found: Filter | None, matches: list[Listing]
+    request: HttpRequest,
+    form: FilterForm,
+    found: Filter | None,
+    matches: list[Listing],
+    problems: list[str] | None = None,
 ) -> HttpResponse:
-    return render(
-        request,
-        "web/filter_form.html",
-        {"form": form, "filter": found, "matches": matches, "preview_errors": []},
-        status=400 if form.errors else 200,
-    )
+    context = {"form": form, "filter": found, "matches": matches, "preview_errors": problems or []}
+    return render(request, "web/filter_form.html", context, status=400 if form.errors else 200)
 
 
 def _save(request: AuthenticatedHttpRequest, found: Filter | None) -> HttpResponse:
@@ -108,7 +108,9 @@ def _save(request: AuthenticatedHttpRequest, found: Filter | None) -> HttpRespon
             raise Http404(error.message) from None
         except ServiceError as error:
             form.add_service_error(error)
-    return _form_page(request, form, found, [])
+    # The page comes back with its errors; its preview follows the fields as they are now.
+    matches, problems = _preview(FilterForm(request.POST))
+    return _form_page(request, form, found, matches, problems)
 
 
 @login_required

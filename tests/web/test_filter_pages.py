@@ -220,3 +220,22 @@ def test_listing_titles_and_names_are_escaped_on_the_form_and_preview(signed_in)
     fragment = client.post("/filters/preview/", {"keywords": "knit"}).content.decode()
     assert "&lt;script&gt;alert(1)&lt;/script&gt; knit" in fragment
     assert "<script>" not in fragment
+
+
+def test_after_a_refused_save_the_preview_follows_the_fields_as_they_are(signed_in):
+    client, user = signed_in()
+    ingest_listings([listing("Sacai knit", price=20000)])
+    found = make_filter(user, "Knits", brands=["Sacai"])
+    too_long = {"name": "n" * 65, "brands": "sacai", "action": "save"}
+    for page in ("/filters/new/", f"/filters/{found.pk}/edit/"):
+        answer = client.post(page, too_long)
+        assert answer.status_code == 400
+        html = answer.content.decode()
+        assert "keep it to 64" in html
+        preview = html.split('id="preview"', 1)[1]
+        assert "Sacai knit" in preview and "No recent listing matches" not in preview, page
+
+    priced = client.post("/filters/new/", {**too_long, "name": "Knits 2", "price_min": "abc"})
+    preview = priced.content.decode().split('id="preview"', 1)[1]
+    assert "The minimum price must be a whole number of yen" in preview
+    assert "Add a brand or a keyword" not in preview
