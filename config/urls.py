@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.contrib import admin
 from django.http import HttpRequest, JsonResponse
+from django.templatetags.static import static
 from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 
@@ -37,6 +38,8 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("api/v1/", include("config.api_urls")),  # the REST API, its schema and docs
     path("healthz", healthz),
+    # Browsers and tools ask for /favicon.ico whatever a page links.
+    path("favicon.ico", RedirectView.as_view(url=static("img/favicon.svg"))),
     path("health", health, name="health"),  # ops/health.py: what works, what to look at
     path("metrics", metrics, name="metrics"),  # Prometheus; METRICS_TOKEN or loopback only
 ]

@@ -8,6 +8,10 @@ port=${PORT:-8000}
 export DEBUG=${DEBUG:-true}
 
 scripts/ensure-secret-key.sh .env
+# The site's own address (sign-in's redirect, the demo's pictures) follows PORT, unless set.
+if [[ -z ${SITE_URL:-} ]] && ! grep -q '^SITE_URL=' .env 2>/dev/null; then
+  export SITE_URL="http://127.0.0.1:$port"
+fi
 
 # Every process of this run counts into the metrics directory; start it empty, as
 # prometheus_client's multiprocess mode wants (a custom METRICS_DIR is left alone).

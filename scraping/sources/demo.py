@@ -2,6 +2,9 @@
 
 Each call takes the next listings from `scraping/demo/listings.jsonl`; after the
 last one it starts over with fresh ids (`demo-0001~2`), so the demo never runs dry.
+Each listing's picture is one of the project's own (static/img/demo/, by what its
+title says it is), so the demo needs no network and tells no outside service who
+looks at it.
 """
 
 from __future__ import annotations
@@ -10,13 +13,52 @@ import json
 from functools import cache
 from pathlib import Path
 
+from django.conf import settings
 from django.utils import timezone
 
+from filters.text import normalize
 from lib.markets import Market
 from listings.models import Listing
 from listings.records import ListingRecord, parse_listing
 
 DEMO_FILE = Path(__file__).resolve().parent.parent / "demo" / "listings.jsonl"
+# The bundled pictures, by the first words of a title that name what it is (normalized);
+# a title naming none gets "other".
+PICTURES = (
+    ("tee", ("tシャツ", "t-shirt", "tee", "カットソー")),
+    ("hoodie", ("パーカー", "フーディ", "hoodie", "スウェット")),
+    (
+        "shoes",
+        (
+            "スニーカー",
+            "ブーツ",
+            "シューズ",
+            "ローファー",
+            "サンダル",
+            "チャックテイラー",
+            "ワッフル",
+            "ジオバスケット",
+            "sneaker",
+            "boots",
+        ),
+    ),
+    ("bag", ("バッグ", "バックパック", "財布", "トート", "ウォレット", "bag", "wallet")),
+    ("coat", ("コート", "ローブ", "coat")),
+    (
+        "jacket",
+        ("ジャケット", "ブルゾン", "ボンバー", "ライダース", "革ジャン", "ブレーカー", "jacket"),
+    ),
+    ("knit", ("ニット", "セーター", "カーディガン", "knit", "sweater", "cardigan")),
+    ("shirt", ("シャツ", "ブラウス", "トップス", "ワンピース", "ドレス", "shirt", "dress")),
+    ("pants", ("パンツ", "デニム", "ジーンズ", "スカート", "pants", "jeans", "skirt")),
+)
+
+
+def demo_picture(title: str) -> str:
+    """The URL of the bundled picture for a demo listing, served by this site."""
+    words = normalize(title)
+    kind = next((kind for kind, names in PICTURES if any(name in words for name in names)), "other")
+    return f"{settings.SITE_URL}/{settings.STATIC_URL.strip('/')}/img/demo/{kind}.svg"
 
 
 @cache
@@ -37,5 +79,6 @@ def next_demo_listings(count: int) -> list[ListingRecord]:
         if replay:
             data["external_id"] = f"{data['external_id']}~{replay + 1}"
         data["listed_at"] = now
+        data["image_url"] = data.get("image_url") or demo_picture(data["title"])
         records.append(parse_listing(data))
     return records
