@@ -6,17 +6,20 @@ import logging
 
 
 class ClientErrorsOnOneLine(logging.Filter):
-    """Log a 4xx response as its one line, without the traceback of the exception behind it.
-
-    Django logs a 403 (a staff member without the permission, a read-only page
-    posted to) or a 400 with the PermissionDenied or SuspiciousOperation it turned
-    into the response; that traceback only shows the check that refused, on
-    purpose. A 5xx keeps its traceback: that one is our bug.
-    """
+    """A 4xx response is logged once, by its request's own line (`web.request`, which names
+    its status): Django's line for it ("Not Found: …", "Forbidden (Permission denied): …",
+    with the traceback of the check that refused) is dropped. A security refusal
+    (`django.security.*`: a Host not allowed, a body over the limit) keeps its one line,
+    without the traceback, since it says what was refused. A 5xx keeps Django's line and
+    its traceback: that one is our bug."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         status = getattr(record, "status_code", None)
-        if isinstance(status, int) and 400 <= status < 500 and record.exc_info:
-            record.exc_info = None
-            record.exc_text = None
-        return True
+        if not (record.name.startswith("django.") and isinstance(status, int)):
+            return True
+        if not 400 <= status < 500:
+            return True
+        if record.name.startswith("django.security."):
+            record.exc_info, record.exc_text = None, None
+            return True
+        return False

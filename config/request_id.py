@@ -7,9 +7,11 @@ line logged while the request runs (lib.logs.current_request_id) and in the
 response's X-Request-ID header, so a user's report can be matched to the logs.
 
 Each request logs one line on `web.request` with the method, path (without the
-query string, which may carry secrets), status and duration in milliseconds:
-gunicorn's access log is off in favour of it. First in MIDDLEWARE, so redirects
-and refusals of the middleware below it are counted too.
+query string, which may carry secrets), status and duration in milliseconds: at
+INFO, a 4xx at WARNING, a 5xx at ERROR. It is the request's only line: gunicorn's
+access log and runserver's are off, and Django's own line for a 4xx is dropped
+(config/logfilters.py). Static files and the favicon log nothing. First in
+MIDDLEWARE, so redirects and refusals of the middleware below it are counted too.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import time
 import uuid
 from collections.abc import Callable
 
+from django.conf import settings
 from django.core.signals import request_finished
 from django.http import HttpRequest, HttpResponse
 
@@ -65,17 +68,29 @@ class RequestIdMiddleware:
             response[HEADER] = request_id
             return response
         finally:
-            duration_ms = round((time.monotonic() - started) * 1000, 1)
-            log.info(
-                "%s %s %s %.1fms",
-                request.method,
-                request.path,
-                status,
-                duration_ms,
-                extra={
-                    "method": request.method,
-                    "path": request.path,
-                    "status": status,
-                    "duration_ms": duration_ms,
-                },
-            )
+            if not is_quiet(request.path):
+                log_request(request, status, started)
+
+
+def is_quiet(path: str) -> bool:
+    """Static files and the favicon: many a page, and nothing to learn from their lines."""
+    return path.startswith(f"/{settings.STATIC_URL.strip('/')}/") or path == "/favicon.ico"
+
+
+def log_request(request: HttpRequest, status: int, started: float) -> None:
+    duration_ms = round((time.monotonic() - started) * 1000, 1)
+    level = logging.ERROR if status >= 500 else logging.WARNING if status >= 400 else logging.INFO
+    log.log(
+        level,
+        "%s %s %s %.1fms",
+        request.method,
+        request.path,
+        status,
+        duration_ms,
+        extra={
+            "method": request.method,
+            "path": request.path,
+            "status": status,
+            "duration_ms": duration_ms,
+        },
+    )

@@ -503,7 +503,7 @@ LOGGING = {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
     },
     "filters": {
-        # A 403 or 400 logs one line; Django would add the traceback of the refusal.
+        # A 4xx logs one line, the request's own; Django would add its own and a traceback.
         "client_errors_on_one_line": {"()": "config.logfilters.ClientErrorsOnOneLine"},
         # request_id, command and task on each line (lib/logs.py).
         "log_context": {"()": "lib.logs.AddLogContext"},
@@ -518,7 +518,12 @@ LOGGING = {
         }
     },
     "root": {"handlers": ["console"], "level": envstr("LOG_LEVEL", "INFO")},
-    "loggers": {"django": {"level": "WARNING"}, "django_q": {"level": "WARNING"}},
+    "loggers": {
+        "django": {"level": "WARNING"},
+        # runserver's line per request repeats web.request's (config/request_id.py).
+        "django.server": {"level": "ERROR"},
+        "django_q": {"level": "WARNING"},
+    },
 }
 # Django's error reports (the DEBUG 500 page included) hide URL-ish settings and redact
 # secrets as log lines do (config/error_reports.py).

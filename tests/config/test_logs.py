@@ -11,7 +11,7 @@ import sys
 from datetime import UTC, datetime
 
 import pytest
-from django.test import override_settings
+from django.test import Client, override_settings
 
 from lib.logs import JsonFormatter, redact
 from tests.conftest import ROOT
@@ -165,9 +165,9 @@ def test_a_web_request_logs_one_line_and_every_line_carries_the_request_id(clien
     assert response["X-Request-ID"] == "edge-7f3a.42"
     lines = json_log()
     assert {line["request_id"] for line in lines} == {"edge-7f3a.42"}
-    [not_found] = [line for line in lines if line["logger"] == "django.request"]
-    assert not_found["message"] == "Not Found: /no-such-page/"
-    [request] = [line for line in lines if line["logger"] == "web.request"]
+    # One line for the request, its own: not Django's "Not Found" beside it.
+    [request] = lines
+    assert request["logger"] == "web.request" and request["level"] == "WARNING"
     assert request["method"] == "GET"
     assert request["path"] == "/no-such-page/"
     assert request["status"] == 404
@@ -240,3 +240,25 @@ def test_an_oauth_callbacks_code_and_state_never_reach_a_log_line():
     line = record.getMessage()
     assert "Q7abc123" not in line and "Zx9state" not in line
     assert line == '"GET /accounts/discord/login/callback/?code=***&state=*** HTTP/1.1" 400 93'
+
+
+@pytest.mark.django_db
+def test_static_files_and_the_favicon_log_nothing_and_a_refused_host_one_line(json_log, settings):
+    settings.WHITENOISE_USE_FINDERS = True
+    settings.WHITENOISE_AUTOREFRESH = True
+    fresh = Client()
+    assert fresh.get("/static/css/site.css").status_code == 200
+    assert fresh.get("/favicon.ico").status_code == 302
+    assert json_log() == []
+    assert fresh.get("/", HTTP_HOST="evil.example").status_code == 400
+    lines = json_log()
+    assert [line["logger"] for line in lines] == ["django.security.DisallowedHost", "web.request"]
+    assert "exception" not in lines[0]  # what was refused, without a traceback
+
+
+def test_runserver_logs_no_line_of_its_own_per_request(json_log):
+    # What runserver logs for each request, beside the request's own line.
+    server = logging.getLogger("django.server")
+    server.warning('"%s" %s %s', "GET /nowhere/ HTTP/1.1", "404", "179", extra={"status_code": 404})
+    server.info('"%s" %s %s', "GET / HTTP/1.1", "200", "2000", extra={"status_code": 200})
+    assert json_log() == []
