@@ -1,11 +1,28 @@
-"""Finding and ending a process's descendants, for commands that must stop within seconds."""
+"""Stopping long-running commands: on SIGTERM or Ctrl-C, and ending a process's descendants,
+for commands that must stop within seconds."""
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import signal
+import threading
 from pathlib import Path
+
+
+def stop_on_signals(stopping: threading.Event, log: logging.Logger, doing: str) -> None:
+    """On SIGTERM or SIGINT, set `stopping` and log "received SIGTERM, <doing>" once: a
+    second signal (a process group's and a parent's, as under `make run`) says nothing more."""
+
+    def request_stop(signum: int, frame: object) -> None:
+        if stopping.is_set():
+            return
+        stopping.set()
+        log.info("received %s, %s", signal.Signals(signum).name, doing)
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
 
 
 def descendants(pid: int) -> list[int]:

@@ -11,13 +11,13 @@ Redis only one sender per bot token sends; another waits for its turn.
 from __future__ import annotations
 
 import logging
-import signal
 import threading
 
 from django.core.management.base import BaseCommand
 
 from alerts.sender import Sender
 from alerts.transports import get_transport
+from lib.processes import stop_on_signals
 
 log = logging.getLogger("alerts.sendalerts")
 
@@ -32,12 +32,7 @@ class Command(BaseCommand):
     def handle(self, *args, drain: bool = False, idle: float | None = None, **options) -> None:
         stopping = threading.Event()
 
-        def request_stop(signum, frame) -> None:
-            log.info("received %s, finishing the requests in flight", signal.Signals(signum).name)
-            stopping.set()
-
-        signal.signal(signal.SIGTERM, request_stop)
-        signal.signal(signal.SIGINT, request_stop)
+        stop_on_signals(stopping, log, "finishing the requests in flight")
 
         sender = Sender(get_transport(console=self.stdout))
         log.info("sendalerts started (%s transport)", sender.transport.name)

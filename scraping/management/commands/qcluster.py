@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import logging
 import os
-import signal
 import sys
 import threading
 import time
@@ -34,7 +33,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from django_q.cluster import Cluster
 
-from lib.processes import descendants, kill_all
+from lib.processes import descendants, kill_all, stop_on_signals
 from scraping.pollers import Pollers
 
 log = logging.getLogger("scraping.qcluster")
@@ -55,15 +54,8 @@ class Command(BaseCommand):
         cluster = Cluster()
         stopping = threading.Event()
 
-        def request_stop(signum, frame) -> None:
-            if stopping.is_set():
-                return
-            stopping.set()
-            log.info("received %s, stopping the cluster", signal.Signals(signum).name)
-
         # Installed after Cluster() so they replace django-q2's own handlers.
-        signal.signal(signal.SIGTERM, request_stop)
-        signal.signal(signal.SIGINT, request_stop)
+        stop_on_signals(stopping, log, "stopping the cluster")
         cluster.start()
         # Threads only after the cluster has forked its processes.
         pollers = Pollers(settings.SCRAPING_SOURCES)
