@@ -13,6 +13,7 @@ from typing import Any
 from django import forms
 
 from filters.models import Filter
+from filters.validation import MAX_NAME
 from lib.errors import ServiceError, ValidationFailed
 from lib.markets import CHOOSABLE, market_label
 
@@ -25,7 +26,10 @@ class MarketsField(forms.MultipleChoiceField):
 
 
 class FilterForm(forms.Form):
-    name = forms.CharField(required=False, strip=False)
+    # maxlength says the limit as people type; the services' rule and message stay the check.
+    name = forms.CharField(
+        required=False, strip=False, widget=forms.TextInput(attrs={"maxlength": MAX_NAME})
+    )
     brands = forms.CharField(
         required=False, help_text="Comma-separated, e.g. Rick Owens, Sacai", strip=False
     )

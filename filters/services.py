@@ -37,8 +37,8 @@ def _check_name_free(owner: User, name: str, exclude_id: int | None = None) -> N
     others = Filter.objects.owned_by(owner).filter(name__iexact=name)
     if exclude_id is not None:
         others = others.exclude(pk=exclude_id)
-    if others.exists():
-        raise _name_taken(name)
+    if taken := others.first():
+        raise _name_taken(taken.name)
 
 
 def lock_owner(owner: User) -> User:

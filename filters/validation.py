@@ -115,7 +115,7 @@ def clean_terms(
         if len(norm) > MAX_TERM:
             raise FieldError(
                 field,
-                f"“{text[:20]}…” is {len(norm)} characters long; keep each {singular} to {MAX_TERM}.",
+                f"“{text[:20]}…” is {len(norm):,} characters long; keep each {singular} to {MAX_TERM}.",
             )
         stored = brands.display_name(text) if brands is not None else text
         # By the stored form: "cdg" and "Comme des Garcons" are one brand, kept once.
@@ -125,7 +125,7 @@ def clean_terms(
         cleaned.append(stored)
     if len(cleaned) > MAX_TERMS:
         raise FieldError(
-            field, f"At most {MAX_TERMS} {plural} are allowed; you gave {len(cleaned)}."
+            field, f"At most {MAX_TERMS} {plural} are allowed; you gave {len(cleaned):,}."
         )
     return cleaned
 
@@ -190,7 +190,9 @@ def clean_name(value: Any) -> str:
             "name", "The name is made only of invisible characters; give it one people can read."
         )
     if len(name) > MAX_NAME:
-        raise FieldError("name", f"The name is {len(name)} characters long; keep it to {MAX_NAME}.")
+        raise FieldError(
+            "name", f"The name is {len(name):,} characters long; keep it to {MAX_NAME}."
+        )
     return name
 
 

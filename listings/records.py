@@ -80,7 +80,7 @@ def _text(data: dict[str, Any], key: str, limit: int, required: bool) -> str | N
         return None
     value = " ".join(value.split())
     if len(value) > limit:
-        raise FieldError(key, f"is {len(value)} characters long; at most {limit} are allowed")
+        raise FieldError(key, f"is {len(value):,} characters long; at most {limit:,} are allowed")
     return value
 
 

@@ -384,7 +384,7 @@ def clean_token_name(value: object) -> str:
     if not name:
         raise FieldError("name", "The name is made only of invisible characters.")
     if len(name) > 64:
-        raise FieldError("name", f"The name is {len(name)} characters long; keep it to 64.")
+        raise FieldError("name", f"The name is {len(name):,} characters long; keep it to 64.")
     return name
 
 

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from alerts.models import Alert
 from alerts.outbox import attach_filter_names
-from alerts.services import delivery_health, delivery_status
+from alerts.services import delivery_health, delivery_status, queue_test_alert
 from filters.models import Filter
 from lib.charts import bar_chart
 from lib.durations import parse_duration
@@ -114,6 +114,13 @@ def _change_settings(request: HttpRequest, user: User) -> tuple[str, FieldError 
             until = timezone.now() + parse_duration("duration", request.POST.get("duration", ""))
             mute_alerts(user, until)
             return f"Muted until {until:%Y-%m-%d %H:%M} UTC. Unmute ends it sooner.", None
+        if action == "test":
+            queue_test_alert(user)
+            return (
+                f"A sample alert is on its way to your {user.destination_label}. "
+                "If it doesn't arrive within a minute, the dashboard says why.",
+                None,
+            )
         if action == "unmute":
             mute_alerts(user, None)
             return "Alerts are on again.", None

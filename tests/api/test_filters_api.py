@@ -118,7 +118,7 @@ def test_a_taken_name_is_refused_under_name(api_as):
         "/api/v1/filters/", {"name": "sacai", "brands": ["Sacai"]}, format="json"
     )
     assert answer.status_code == 400
-    assert answer.json() == {"name": ["You already have a filter named “sacai”."]}
+    assert answer.json() == {"name": ["You already have a filter named “Sacai”."]}  # its spelling
 
 
 def test_over_the_quota_is_403_with_the_services_sentence(api_as):

@@ -136,7 +136,7 @@ def test_names_are_unique_per_owner_regardless_of_case():
     owner, other = make_user(), make_user()
     make_filter(owner, "Rick", brands=["Rick Owens"])
     assert errors_of(owner, {"name": "rick", "brands": ["Sacai"]}) == {
-        "name": ["You already have a filter named “rick”."]
+        "name": ["You already have a filter named “Rick”."]  # the stored spelling
     }
     assert create_filter(other, {"name": "Rick", "brands": ["Sacai"]}).owner == other
 

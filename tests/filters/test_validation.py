@@ -144,3 +144,10 @@ def test_json_input_must_give_lists_as_lists(field, value, message):
     assert caught.value.as_dict() == {field: [message]}
     # Typed input (the bot, web forms) may still use commas.
     assert clean_filter_fields(data, BrandTable.load())[field]
+
+
+def test_numbers_in_messages_have_thousands_separators():
+    long_word = "a" * 1500
+    assert errors_of({"name": "Coats", "keywords": [long_word]}) == {
+        "keywords": [f"“{'a' * 20}…” is 1,500 characters long; keep each keyword to 64."]
+    }

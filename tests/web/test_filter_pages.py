@@ -239,3 +239,9 @@ def test_after_a_refused_save_the_preview_follows_the_fields_as_they_are(signed_
     preview = priced.content.decode().split('id="preview"', 1)[1]
     assert "The minimum price must be a whole number of yen" in preview
     assert "Add a brand or a keyword" not in preview
+
+
+def test_the_name_field_says_its_limit_as_people_type(signed_in):
+    client, _ = signed_in()
+    page = client.get("/filters/new/").content.decode()
+    assert 'name="name" maxlength="64"' in page

@@ -91,3 +91,25 @@ def test_a_banned_user_is_told_why_nothing_changes(signed_in):
     assert "Your account is suspended" in answer.content.decode()
     alice.refresh_from_db()
     assert alice.digest == "instant"
+
+
+def test_try_my_dms_again_shows_only_when_dms_failed(signed_in):
+    client, alice = signed_in()
+    assert "Try my DMs again" not in client.get("/settings/").content.decode()
+    User.objects.filter(pk=alice.pk).update(dm_unreachable_reason="DMs are closed")
+    page = client.get("/settings/").content.decode()
+    assert "Try my DMs again" in page
+    assert "Your direct messages could not be reached: DMs are closed." in page
+    client.post("/settings/", {"action": "dm"})
+    assert "Try my DMs again" not in client.get("/settings/").content.decode()
+
+
+def test_a_test_alert_from_the_settings_page_goes_through_the_real_delivery(signed_in):
+    from alerts.models import Alert
+
+    client, alice = signed_in()
+    answer = client.post("/settings/", {"action": "test"}, follow=True)
+    assert answer.redirect_chain == [("/settings/", 302)]
+    assert "A sample alert is on its way to your direct message." in answer.content.decode()
+    [alert] = Alert.objects.filter(user=alice)
+    assert alert.status == Alert.Status.PENDING and alert.is_test

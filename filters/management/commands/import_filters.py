@@ -73,7 +73,7 @@ class Command(JsonLinesCommand):
         )
         if errors:
             raise CommandError(
-                f"{len(errors)} problem(s) in {rejected_lines} line(s)", returncode=1
+                f"{len(errors):,} problem(s) in {rejected_lines:,} line(s)", returncode=1
             )
 
 
