@@ -37,6 +37,8 @@ import json
 import random
 import re
 import secrets
+import socket
+import sys
 import threading
 import time
 from collections import Counter, deque
@@ -702,6 +704,15 @@ class RunningEmulator:
         self.base_url = f"http://127.0.0.1:{port}/api/v10"
 
 
+def port_is_free(port: int) -> bool:
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="Run the Discord API emulator on 127.0.0.1.")
     parser.add_argument("--port", type=int, default=8089)
@@ -716,6 +727,8 @@ def main() -> None:
         help='the Discord user who approves every "Sign in with Discord"',
     )
     args = parser.parse_args()
+    if not port_is_free(args.port):
+        sys.exit(f"port {args.port} is in use: stop what runs there, or choose another --port")
     emulator = DiscordEmulator(EmulatorConfig(token=args.token, client_secret=args.client_secret))
     for channel_id in args.channel:
         emulator.add_channel(channel_id)

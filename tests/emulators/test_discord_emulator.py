@@ -144,3 +144,28 @@ def test_latency_is_added_to_every_request():
         for _ in range(5):
             call(running, "GET", "/users/@me")
         assert time.monotonic() - started >= 0.25
+
+
+def test_run_by_hand_on_a_port_in_use_it_says_so_in_one_line():
+    import socket
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = subprocess.run(
+            [sys.executable, "-m", "tests.emulators.discord", "--port", str(port)],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert done.returncode != 0
+    assert done.stdout == ""  # it did not announce itself first
+    assert done.stderr.strip() == (
+        f"port {port} is in use: stop what runs there, or choose another --port"
+    )
