@@ -10,9 +10,11 @@ from __future__ import annotations
 from collections import Counter
 
 from django.contrib import admin, messages
+from django.utils.safestring import SafeString
 
 from alerts import outbox
 from alerts.models import Alert
+from lib.admin_text import cut_with_hover
 from lib.formatting import format_price, market_label
 from lib.text import counted
 
@@ -41,9 +43,8 @@ class AlertAdmin(admin.ModelAdmin):
         "listing_price",
         "status",
         "attempts",
-        "next_attempt_at",
         "sent_at",
-        "last_error",
+        "error",
     )
     list_filter = ("status",)
     search_fields = ("user__username", "user__discord_id", "listing__title", "message_id")
@@ -65,8 +66,12 @@ class AlertAdmin(admin.ModelAdmin):
         return super().change_view(request, object_id, form_url, extra_context)
 
     @admin.display(description="alert", ordering="id")
-    def summary(self, alert: Alert) -> str:
-        return str(alert)
+    def summary(self, alert: Alert) -> SafeString:
+        return cut_with_hover(f"{alert.listing.title} → @{alert.user.username}")
+
+    @admin.display(description="last error", ordering="last_error")
+    def error(self, alert: Alert) -> SafeString | str:
+        return cut_with_hover(alert.last_error, 40) if alert.last_error else ""
 
     @admin.display(description="price · market")
     def listing_price(self, alert: Alert) -> str:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.utils.safestring import SafeString
 
 from filters.brand_services import (
     check_alias,
@@ -23,6 +24,7 @@ from filters.models import Brand, BrandAlias, Filter, IndexVersion
 from filters.services import deactivate_filters
 from filters.text import normalize
 from filters.validation import FIELDS, check_whole_filter, clean_filter_fields
+from lib.admin_text import cut_with_hover
 from lib.errors import FieldError, ValidationFailed
 from lib.formatting import market_label, price_range
 from lib.markets import CHOOSABLE
@@ -135,15 +137,12 @@ class FilterAdminForm(forms.ModelForm):
 class FilterAdmin(MovesIndexVersion, admin.ModelAdmin):
     form = FilterAdminForm
     list_display = (
-        "name",
+        "short_name",
         "owner",
-        "brand_list",
-        "keyword_list",
-        "excluded",
+        "words",
         "price_bounds",
         "market_list",
         "active",
-        "updated_at",
     )
     list_filter = ("active", "owner__is_banned")
     search_fields = ("name", "owner__username", "owner__discord_id")
@@ -152,17 +151,17 @@ class FilterAdmin(MovesIndexVersion, admin.ModelAdmin):
     readonly_fields = ("created_at", "updated_at")
     actions = ["deactivate_selected"]
 
-    @admin.display(description="brands")
-    def brand_list(self, obj: Filter) -> str:
-        return ", ".join(obj.brands) or "any"
+    @admin.display(description="name", ordering="name")
+    def short_name(self, obj: Filter) -> SafeString:
+        return cut_with_hover(obj.name, 32)
 
-    @admin.display(description="keywords")
-    def keyword_list(self, obj: Filter) -> str:
-        return ", ".join(obj.keywords) or "—"
-
-    @admin.display(description="excluded")
-    def excluded(self, obj: Filter) -> str:
-        return ", ".join(obj.exclude) or "—"
+    @admin.display(description="looks for")
+    def words(self, obj: Filter) -> SafeString:
+        """Brands and keywords, then the excluded words: "Sacai, knit · not kids"."""
+        text = ", ".join([*obj.brands, *obj.keywords]) or "anything"
+        if obj.exclude:
+            text += " · not " + ", ".join(obj.exclude)
+        return cut_with_hover(text)
 
     @admin.display(description="price")
     def price_bounds(self, obj: Filter) -> str:

@@ -1,0 +1,14 @@
+"""Long text in the admin's lists: cut to fit a column, the whole of it on hover."""
+
+from __future__ import annotations
+
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
+
+COLUMN = 48  # characters a list column shows
+
+
+def cut_with_hover(text: str, length: int = COLUMN) -> SafeString:
+    """`text` cut to `length` characters (with …), its whole in the title attribute."""
+    shown = text if len(text) <= length else text[: length - 1] + "…"
+    return format_html('<span title="{}">{}</span>', text, shown)
