@@ -1,11 +1,17 @@
-"""`/api/v1/alerts/`: the user's alert history, pending alerts included, newest first."""
+"""`/api/v1/alerts/`: the user's alert history, pending alerts included, newest first; and
+`/api/v1/me/data/`: everything we hold about the user."""
 
 from __future__ import annotations
 
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.exceptions import ValidationError
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
 
+from alerts.account_data import export_account
 from alerts.models import Alert
 from filters.models import Filter
 from listings.api import MARKET_PARAMETER, market_param
@@ -73,3 +79,11 @@ class AlertViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             )
         kwargs["context"] = {**self.get_serializer_context(), "filter_names": names}
         return self.serializer_class(*args, **kwargs)
+
+
+class MyDataView(APIView):
+    """Everything we hold about you: account, filters, alerts still kept, tokens (no secrets)."""
+
+    @extend_schema(responses=OpenApiTypes.OBJECT)
+    def get(self, request: Request) -> Response:
+        return Response(export_account(signed_in_user(request)))

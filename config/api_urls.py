@@ -11,7 +11,7 @@ from django.views import View
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import SimpleRouter
 
-from alerts.api import AlertViewSet
+from alerts.api import AlertViewSet, MyDataView
 from filters.api import FilterViewSet
 from listings.api import ListingViewSet
 from users.api import MeView, TokenViewSet
@@ -34,6 +34,7 @@ router.register("tokens", TokenViewSet, basename="api-token")
 
 urlpatterns = [
     path("me/", MeView.as_view(), name="api-me"),
+    path("me/data/", MyDataView.as_view(), name="api-my-data"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves its start-up script as a file of its own: no inline script for
     # the Content-Security-Policy to allow, and Swagger UI itself comes from the sidecar.

@@ -11,7 +11,7 @@ from ops.admin_login import throttled_admin_login
 from ops.health import health
 from ops.metrics_view import metrics
 from ops.staff_dashboard import staff_operations
-from web.views import account_page
+from web.views import account_data, account_page
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
@@ -35,6 +35,7 @@ urlpatterns = [
     path(settings.ADMIN_URL, admin.site.urls),
     # The account page; allauth's own pages (Discord sign-in, logout) are below it.
     path("accounts/", account_page, name="account"),
+    path("accounts/data/", account_data, name="account-data"),
     path("accounts/", include("allauth.urls")),
     path("api/v1/", include("config.api_urls")),  # the REST API, its schema and docs
     path("healthz", healthz),

@@ -12,11 +12,12 @@ from datetime import datetime, time, timedelta
 from allauth.socialaccount.models import SocialAccount
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_safe
 
+from alerts.account_data import export_account
 from alerts.models import Alert
 from alerts.outbox import attach_filter_names
 from alerts.services import delivery_health, delivery_status, queue_test_alert
@@ -192,3 +193,14 @@ def account_page(request: AuthenticatedHttpRequest) -> HttpResponse:
         "token_name": request.POST.get("name", "") if error else "",
     }
     return render(request, "account/account.html", context, status=400 if error else 200)
+
+
+@login_required
+@require_safe
+def account_data(request: AuthenticatedHttpRequest) -> JsonResponse:
+    """Everything we hold about the signed-in user, as a JSON file to keep."""
+    response = JsonResponse(
+        export_account(request.user), json_dumps_params={"ensure_ascii": False, "indent": 2}
+    )
+    response["Content-Disposition"] = 'attachment; filename="market-alerts-data.json"'
+    return response

@@ -31,7 +31,8 @@ class HelpCommand(Apologizes, commands.Cog):
     async def help(self, interaction: discord.Interaction) -> None:
         embed = {
             "title": "Marketplace alerts",
-            "description": f"{HELP}\n\nWeb dashboard: {settings.SITE_URL}/",
+            "description": f"{HELP}\n\nWeb dashboard: {settings.SITE_URL}/\n"
+            f"Your data, all of it, to download: {settings.SITE_URL}/accounts/data/",
             "color": 0x5865F2,
         }
         await reply(interaction, embed=embed)
