@@ -124,6 +124,9 @@ def test_help_lists_the_commands_and_links_the_dashboard(invoke, discord_user, s
     answer = invoke(HelpCommand(bot=None), "help", discord_user()).answer
     assert "`/filter create`" in answer.text and "`/alerts mute`" in answer.text
     assert "Web dashboard: https://alerts.example.com/" in answer.text
+    assert "Your data, all of it, to download: https://alerts.example.com/accounts/data/" in (
+        answer.text
+    )
 
 
 def test_two_test_alerts_in_the_same_second_both_go_out(invoke, discord_user):
