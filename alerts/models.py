@@ -11,6 +11,8 @@ from django.db import IntegrityError, models, transaction
 from django.db.models.functions import RowNumber, TruncDate, TruncHour
 from django.utils import timezone
 
+from lib.text import cut
+
 # Percentiles of each hour's delivery latency come from at most this many of its newest
 # sends: enough for a steady p95, and the page reads at most 48 × this many rows.
 LATENCY_SAMPLE_PER_HOUR = 5000
@@ -242,10 +244,7 @@ class Alert(models.Model):
 
     def __str__(self) -> str:
         # As moderators name it: what listing went to whom.
-        title = self.listing.title
-        if len(title) > 60:
-            title = title[:59] + "…"
-        return f"alert {self.pk}: {title} → @{self.user.username}"
+        return f"alert {self.pk}: {cut(self.listing.title, 60)} → @{self.user.username}"
 
     @property
     def is_test(self) -> bool:

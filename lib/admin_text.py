@@ -5,10 +5,11 @@ from __future__ import annotations
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
+from lib.text import cut
+
 COLUMN = 48  # characters a list column shows
 
 
 def cut_with_hover(text: str, length: int = COLUMN) -> SafeString:
     """`text` cut to `length` characters (with …), its whole in the title attribute."""
-    shown = text if len(text) <= length else text[: length - 1] + "…"
-    return format_html('<span title="{}">{}</span>', text, shown)
+    return format_html('<span title="{}">{}</span>', text, cut(text, length))

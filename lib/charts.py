@@ -17,6 +17,8 @@ from html import escape
 
 from django.utils.safestring import SafeString, mark_safe
 
+from lib.text import cut
+
 WIDTH, HEIGHT = 600, 160
 TOP, BOTTOM, LEFT = 16, 22, 28  # room for the tallest bar's label, the dates, the scale
 
@@ -305,7 +307,7 @@ def ranking_chart(
     for position, (name, value, hover) in enumerate(rows if most else ()):
         y = 4 + position * RANK_ROW
         width = round(plot * value / most, 1)
-        shown = name if len(name) <= 24 else name[:23] + "…"
+        shown = cut(name, 24)
         parts.append(
             f"<g><title>{escape(hover)}</title>"
             f'<text class="chart-label" x="{RANK_LABEL - 8}" y="{y + 16}" '

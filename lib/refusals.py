@@ -12,6 +12,7 @@ from __future__ import annotations
 from django.db import DataError, IntegrityError
 
 from lib.jsonl import LineError
+from lib.text import cut
 
 ROW_ERRORS = (DataError, IntegrityError, ValueError, OverflowError)
 MAX_WORDS = 200
@@ -20,7 +21,7 @@ MAX_WORDS = 200
 def database_words(error: Exception) -> str:
     """The first line of what the database said, cut to MAX_WORDS characters."""
     words = (str(error).strip().splitlines() or [type(error).__name__])[0]
-    return words if len(words) <= MAX_WORDS else words[: MAX_WORDS - 1] + "…"
+    return cut(words, MAX_WORDS)
 
 
 def refused_line(number: int, words: str) -> LineError:

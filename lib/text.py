@@ -1,7 +1,8 @@
 """What text may hold, defined once: control characters refused, invisible characters seen through.
 
 Used by matching's normalization (filters/text.py), filter and user validation,
-and listing records. Also counted nouns (`1 alert`, `2 alerts`) for summaries.
+and listing records. Also counted nouns (`1 alert`, `2 alerts`) for summaries, and
+text cut to a length with an ellipsis.
 """
 
 from __future__ import annotations
@@ -70,3 +71,8 @@ def refused_character(text: str) -> str:
 def counted(count: int, singular: str, plural: str | None = None) -> str:
     """`1 alert`, `2 alerts`, `1,500 listings`; `plural` for nouns that don't just take an s."""
     return f"{count:,} {singular if count == 1 else plural or singular + 's'}"
+
+
+def cut(text: str, length: int) -> str:
+    """`text` when it has at most `length` characters, else its first `length - 1` and "…"."""
+    return text if len(text) <= length else text[: length - 1] + "…"

@@ -28,3 +28,11 @@ def test_counted_nouns():
     assert (
         counted(2, "duplicate in the file", "duplicates in the file") == "2 duplicates in the file"
     )
+
+
+def test_cut_keeps_short_text_and_ends_long_text_with_an_ellipsis_at_the_length():
+    from lib.text import cut
+
+    assert cut("Sacai knit", 10) == "Sacai knit"
+    assert cut("Sacai knit coat", 10) == "Sacai kni…"
+    assert len(cut("x" * 500, 60)) == 60
