@@ -1,4 +1,5 @@
-"""The REST API's shared machinery: errors as JSON, pagination, per-user throttling.
+"""The REST API's shared machinery: errors as JSON, pagination (its per-user throttle is
+lib/throttle.py).
 
 Service errors (lib/errors.py) reach clients with the same sentences the bot and the
 web pages show:
@@ -23,7 +24,6 @@ from rest_framework.exceptions import ParseError
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
-from rest_framework.throttling import UserRateThrottle
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from lib.errors import Banned, FieldError, NotFound, QuotaExceeded, ServiceError, ValidationFailed
@@ -88,13 +88,3 @@ class Pagination(PageNumberPagination):
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 200
-
-
-class PerUserThrottle(UserRateThrottle):
-    """API_THROTTLE_RATE per user (per address for anonymous requests), read per request
-    so that a test can lower it; DRF's own setting is read once at import."""
-
-    scope = "api"
-
-    def get_rate(self) -> str:
-        return settings.API_THROTTLE_RATE

@@ -399,7 +399,7 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["config.api.JSONParser"],
     "DEFAULT_PAGINATION_CLASS": "config.api.Pagination",
-    "DEFAULT_THROTTLE_CLASSES": ["config.api.PerUserThrottle"],
+    "DEFAULT_THROTTLE_CLASSES": ["lib.throttle.PerUserThrottle"],
     "EXCEPTION_HANDLER": "config.api.exception_handler",
     # Anonymous requests are throttled by address: X-Forwarded-For is believed only as far
     # as TRUSTED_PROXY_COUNT proxies of ours (0: the socket's address, whatever it says).

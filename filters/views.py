@@ -12,7 +12,6 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
@@ -31,7 +30,7 @@ from filters.services import (
 )
 from lib.errors import NotFound, ServiceError, ValidationFailed
 from lib.text import counted
-from lib.throttle import wait_seconds
+from lib.throttle import WebFormThrottle
 from listings.models import Listing
 from users.signed_in import AuthenticatedHttpRequest
 
@@ -44,17 +43,17 @@ def per_user_limit(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespo
 
     @functools.wraps(view)
     def limited(request: AuthenticatedHttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if request.method == "POST":
-            key = f"web-throttle:{request.user.pk}"
-            if wait := wait_seconds(key, settings.API_THROTTLE_RATE):
-                seconds = math.ceil(wait)
-                response = HttpResponse(
-                    f"Too many requests: try again in {counted(seconds, 'second')}.",
-                    status=429,
-                    content_type="text/plain; charset=utf-8",
-                )
-                response["Retry-After"] = str(seconds)
-                return response
+        throttle = WebFormThrottle()
+        # DRF's throttle reads only the request's user and address, which a page has too.
+        if request.method == "POST" and not throttle.allow_request(request, None):  # type: ignore[arg-type]
+            seconds = math.ceil(throttle.wait() or 1)
+            response = HttpResponse(
+                f"Too many requests: try again in {counted(seconds, 'second')}.",
+                status=429,
+                content_type="text/plain; charset=utf-8",
+            )
+            response["Retry-After"] = str(seconds)
+            return response
         return view(request, *args, **kwargs)
 
     return limited

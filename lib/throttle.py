@@ -1,29 +1,24 @@
-"""Per-user request limits for the doors outside the REST API (the web's filter preview and
-saves), counted as the API's throttle counts: the times of a user's recent requests in the
-cache, at most `count` of them within `seconds`."""
+"""Requests per user at API_THROTTLE_RATE, counted by DRF's throttle: the REST API's requests
+(REST_FRAMEWORK's DEFAULT_THROTTLE_CLASSES) and, apart from them, the website's filter
+previews and saves."""
 
 from __future__ import annotations
 
-import time
-
-from django.core.cache import cache
-
-# By the period's first letter, as DRF reads API_THROTTLE_RATE: 120/min, 120/minute, 120/m.
-PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+from django.conf import settings
+from rest_framework.throttling import UserRateThrottle
 
 
-def parse_rate(rate: str) -> tuple[int, int]:
-    """`"120/min"` as (120, 60): how many requests, within how many seconds."""
-    count, _, period = rate.partition("/")
-    return int(count), PERIODS[period.strip().lower()[0]]
+class PerUserThrottle(UserRateThrottle):
+    """API_THROTTLE_RATE per user (per address for anonymous requests), read per request
+    so that a test can lower it; DRF's own setting is read once at import."""
+
+    scope = "api"
+
+    def get_rate(self) -> str:
+        return settings.API_THROTTLE_RATE
 
 
-def wait_seconds(key: str, rate: str) -> float:
-    """0 when this request may go (it is counted), else how long until one may."""
-    count, seconds = parse_rate(rate)
-    now = time.time()
-    recent = [at for at in cache.get(key, []) if at > now - seconds]
-    if len(recent) >= count:
-        return recent[0] + seconds - now
-    cache.set(key, [*recent, now], seconds)
-    return 0.0
+class WebFormThrottle(PerUserThrottle):
+    """The same rate for the website's filter previews and saves, counted apart from the API."""
+
+    scope = "web"
