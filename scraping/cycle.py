@@ -182,21 +182,26 @@ class ScanCycle:
 
     def finish(self, failed: bool) -> None:
         """Record the cycle and tell the breaker: a cycle fails when every fetch failed."""
-        scan, source, problems = self.scan, self.source, self.problems
-        scan.requests, scan.errors = self.client.requests, len(problems)
-        scan.error_summary = "\n".join(problems[:20])
-        scan.finished_at = timezone.now()
-        failed = failed and bool(problems)  # no fetch planned is no failure
-        # Counted before the save, so a cycle whose record the database refuses still counts.
-        metrics.scan_duration.labels(source).observe(
-            (scan.finished_at - scan.started_at).total_seconds()
-        )
-        metrics.scan_items.labels(source).inc(scan.items_seen)
-        metrics.scan_new_listings.labels(source).inc(scan.new_items)
+        failed = failed and bool(self.problems)  # no fetch planned is no failure
+        record_scan(self.scan, self.client.requests, self.problems, failed)
         if failed:
-            metrics.scan_failures.labels(source).inc()
-        scan.save()
-        if failed:
-            breaker.record_failure(source, problems[0])
+            breaker.record_failure(self.source, self.problems[0])
         else:
-            breaker.record_success(source)
+            breaker.record_success(self.source)
+
+
+def record_scan(scan: Scan, requests: int, problems: list[str], failed: bool) -> None:
+    """Finish a cycle's Scan row and count it in the metrics: any source's, the demo's too."""
+    source = scan.source
+    scan.requests, scan.errors = requests, len(problems)
+    scan.error_summary = "\n".join(problems[:20])
+    scan.finished_at = timezone.now()
+    # Counted before the save, so a cycle whose record the database refuses still counts.
+    metrics.scan_duration.labels(source).observe(
+        (scan.finished_at - scan.started_at).total_seconds()
+    )
+    metrics.scan_items.labels(source).inc(scan.items_seen)
+    metrics.scan_new_listings.labels(source).inc(scan.new_items)
+    if failed:
+        metrics.scan_failures.labels(source).inc()
+    scan.save()

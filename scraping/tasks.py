@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import logging
 
-from django.utils import timezone
-
 from alerts.tasks import send_alerts_soon
 from filters.models import Filter
 from lib.markets import Source
 from lib.text import counted
 from scraping import retention
+from scraping.cycle import record_scan
 from scraping.ingest import ingest_listings
 from scraping.models import Scan, paused_summary
 from scraping.pollers import poller_of
@@ -21,14 +20,13 @@ log = logging.getLogger(__name__)
 
 
 def replay_demo_listings(count: int = 4) -> str:
-    """The demo source's cycle, recorded as a scan like any source's (the staff dashboard's
-    scans and new listings count it)."""
+    """The demo source's cycle, recorded and counted as a scan like any source's (the staff
+    dashboard's scans and new listings, the scan metrics); it has no circuit breaker."""
     scan = Scan.objects.create(source=Source.DEMO, filters=Filter.objects.matchable().count())
     records = next_demo_listings(count)
     result = ingest_listings(records)
     scan.items_seen, scan.new_items, scan.alerts = len(records), result.new, result.alerts
-    scan.finished_at = timezone.now()
-    scan.save(update_fields=["items_seen", "new_items", "alerts", "finished_at"])
+    record_scan(scan, requests=0, problems=[], failed=False)
     summary = (
         f"demo: {counted(result.new, 'new listing')}, {counted(result.alerts, 'alert')} queued"
     )
