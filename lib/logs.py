@@ -113,7 +113,8 @@ def configured_secrets() -> list[str]:
 
 def redact(text: str, escaped: bool = False, secrets: list[str] | None = None) -> str:
     """`text` with every secret replaced by ***: the configured ones, Authorization values,
-    API tokens, passwords in URLs and an OAuth callback's code and state. `escaped`: also their HTML-escaped forms.
+    API tokens, passwords in URLs and an OAuth callback's code and state. `escaped`: also
+    their HTML-escaped forms.
     `secrets`: configured_secrets(), when the caller redacts many texts at once."""
     for secret in configured_secrets() if secrets is None else secrets:
         text = text.replace(secret, MASK)
