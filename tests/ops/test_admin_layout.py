@@ -48,3 +48,15 @@ def test_the_demos_cycles_are_scans_on_the_staff_dashboard(admin_client):
     page = admin_client.get(reverse("staff-operations")).content.decode()
     assert "No scans in the last 48 hours" not in page
     assert "No new listings in the last 48 hours" not in page
+
+
+def test_leases_are_listed_as_leases_and_left_to_the_processes_holding_them(admin_client):
+    from lib.leases import take_lease
+    from lib.models import Lease
+
+    assert take_lease("poller:rakuma", "host-a:4242", 30)
+    page = admin_client.get(reverse("admin:lib_lease_changelist")).content.decode()
+    assert "Leases" in page and "poller:rakuma" in page and "host-a:4242" in page
+    assert admin_client.get(reverse("admin:lib_lease_add")).status_code == 403
+    change = reverse("admin:lib_lease_change", args=[Lease.objects.get().pk])
+    assert admin_client.post(change, {"owner": "me"}).status_code == 403

@@ -113,6 +113,7 @@ def test_failed_alerts_can_be_requeued(admin_client):
         "scraping_sourcestate",
         "alerts_alert",
         "filters_indexversion",
+        "lib_lease",
     ],
 )
 def test_every_admin_list_opens(admin_client, page):
