@@ -22,8 +22,9 @@ from listings.models import Listing
 from listings.records import ListingRecord, parse_listing
 
 DEMO_FILE = Path(__file__).resolve().parent.parent / "demo" / "listings.jsonl"
-# The bundled pictures, by the first words of a title that name what it is (normalized);
-# a title naming none gets "other".
+# The bundled pictures, each with the words (normalized) that name its kind of item; a title
+# gets the first kind in this order whose word it holds ("Tシャツ" is a tee before a shirt),
+# and "other" when it holds none.
 PICTURES = (
     ("tee", ("tシャツ", "t-shirt", "tee", "カットソー")),
     ("hoodie", ("パーカー", "フーディ", "hoodie", "スウェット")),
