@@ -1,21 +1,24 @@
-"""`/api/v1/alerts/`: the user's alert history, pending alerts included, newest first; and
-`/api/v1/me/data/`: everything we hold about the user."""
+"""`/api/v1/alerts/`: the user's alert history, pending alerts included, newest first;
+`/api/v1/me/data/`: everything we hold about the user; and `DELETE /api/v1/me/`, which
+deletes the account (here, not in users/api.py, as it reaches filters and alerts)."""
 
 from __future__ import annotations
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import mixins, serializers, viewsets
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from alerts.account_data import export_account
+from alerts.account_deletion import delete_account
 from alerts.models import Alert
 from filters.models import Filter
 from listings.api import MARKET_PARAMETER, market_param
 from listings.serializers import ListingSerializer
+from users.api import MeView
 from users.signed_in import signed_in_user
 
 
@@ -87,3 +90,25 @@ class MyDataView(APIView):
     @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request: Request) -> Response:
         return Response(export_account(signed_in_user(request)))
+
+
+class AccountView(MeView):
+    """Your account: where alerts go, their timing and a mute; and deleting it."""
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "confirm",
+                OpenApiTypes.STR,
+                OpenApiParameter.QUERY,
+                required=True,
+                description="Your username, typed to confirm.",
+            )
+        ],
+        responses={204: None},
+    )
+    def delete(self, request: Request) -> Response:
+        """Delete your account and everything in it: filters, tokens, alerts and sessions,
+        for good. This token stops working at once."""
+        delete_account(signed_in_user(request), request.query_params.get("confirm"))
+        return Response(status=status.HTTP_204_NO_CONTENT)

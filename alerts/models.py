@@ -74,16 +74,28 @@ class AlertQuerySet(models.QuerySet):
         """The user's newest alerts with their listings, for the dashboard."""
         return list(self.filter(user=user).select_related("listing").order_by("-id")[:count])
 
-    def per_hour(self, field: str, since: datetime) -> dict[datetime, int]:
-        """How many of these alerts have `field` in each UTC hour from `since`: {hour: count}."""
+    def per_hour(self, field: str, since: datetime | None) -> dict[datetime, int]:
+        """How many of these alerts have `field` in each UTC hour from `since` (from the
+        first, with None): {hour: count}."""
+        rows = self.filter(**{f"{field}__gte": since}) if since else self.exclude(**{field: None})
         return dict(
-            self.filter(**{f"{field}__gte": since})
-            .annotate(hour=TruncHour(field, tzinfo=UTC))
+            rows.annotate(hour=TruncHour(field, tzinfo=UTC))
             .values("hour")
             .order_by("hour")  # also drops Meta.ordering, which would split the groups
             .annotate(n=models.Count("id"))
             .values_list("hour", "n")
         )
+
+    def outcomes_per_hour(self, since: datetime | None) -> dict[str, dict[datetime, int]]:
+        """Per UTC hour from `since`, how many of these alerts were queued (by created_at),
+        sent (by sent_at), and failed or skipped (by created_at: they have no time of their
+        own): {outcome: {hour: count}}, each outcome of OUTCOMES."""
+        return {
+            "queued": self.per_hour("created_at", since),
+            "sent": self.filter(status=Alert.Status.SENT).per_hour("sent_at", since),
+            "failed": self.filter(status=Alert.Status.FAILED).per_hour("created_at", since),
+            "skipped": self.filter(status=Alert.Status.SKIPPED).per_hour("created_at", since),
+        }
 
     def latency_per_hour(
         self, since: datetime, sample: int = LATENCY_SAMPLE_PER_HOUR
@@ -250,6 +262,67 @@ class Alert(models.Model):
     def is_test(self) -> bool:
         """A test alert the user asked for (`alerts.services.queue_test_alert`): no filter."""
         return not self.filter_ids
+
+
+OUTCOMES = ("queued", "sent", "failed", "skipped")
+
+
+class AlertTallyQuerySet(models.QuerySet):
+    def add(self, outcomes: dict[str, dict[datetime, int]]) -> None:
+        """Add these counts (AlertQuerySet.outcomes_per_hour's shape) to the stored ones:
+        an UPDATE that adds, else an INSERT; when another deletion inserted the row first,
+        the UPDATE again."""
+        for outcome, per_hour in outcomes.items():
+            for hour, count in per_hour.items():
+                row = self.filter(hour=hour, outcome=outcome)
+                if row.update(count=models.F("count") + count):
+                    continue
+                try:
+                    with transaction.atomic():
+                        self.create(hour=hour, outcome=outcome, count=count)
+                except IntegrityError:
+                    row.update(count=models.F("count") + count)
+
+    def outcomes_per_hour(self, since: datetime) -> dict[str, dict[datetime, int]]:
+        """The kept counts from `since`, in AlertQuerySet.outcomes_per_hour's shape."""
+        outcomes: dict[str, dict[datetime, int]] = {outcome: {} for outcome in OUTCOMES}
+        for hour, outcome, count in self.filter(hour__gte=since).values_list(
+            "hour", "outcome", "count"
+        ):
+            outcomes[outcome][hour] = count
+        return outcomes
+
+
+class AlertTally(models.Model):
+    """Alerts of deleted accounts, kept only as counts: how many were queued, sent, failed
+    and skipped in each UTC hour, with no user, listing or filter. The staff dashboard
+    adds them to the alerts still stored, so deleting an account doesn't rewrite the past.
+    """
+
+    hour = models.DateTimeField()
+    outcome = models.CharField(max_length=16, choices=[(o, o) for o in OUTCOMES])
+    count = models.PositiveIntegerField()
+
+    objects = AlertTallyQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["hour", "outcome"], name="one_tally_per_hour")
+        ]
+        verbose_name = "alert count of deleted accounts"
+
+    def __str__(self) -> str:
+        return f"{self.count} {self.outcome} at {self.hour:%Y-%m-%d %H}:00 UTC"
+
+
+def outcomes_per_hour(since: datetime) -> dict[str, dict[datetime, int]]:
+    """Every alert's outcomes per UTC hour from `since`: the stored alerts' and the counts
+    deleted accounts left (AlertTally)."""
+    outcomes = Alert.objects.outcomes_per_hour(since)
+    for outcome, per_hour in AlertTally.objects.outcomes_per_hour(since).items():
+        for hour, count in per_hour.items():
+            outcomes[outcome][hour] = outcomes[outcome].get(hour, 0) + count
+    return outcomes
 
 
 class DiscordHourQuerySet(models.QuerySet):

@@ -44,7 +44,7 @@ class ApiAutoSchema(AutoSchema):
             "429": "Too many requests; `Retry-After` says when to try again.",
         }
         has_body = self.method in {"POST", "PUT", "PATCH"}
-        if has_body or "{" in self.path or self._is_list_view():
+        if has_body or "{" in self.path or self._is_list_view() or self.method == "DELETE":
             errors["400"] = "The request is not valid: the messages are under the fields."
         if "{" in self.path or self._is_list_view():
             errors["404"] = "No such object of yours (or no such page)."

@@ -11,10 +11,10 @@ from django.views import View
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import SimpleRouter
 
-from alerts.api import AlertViewSet, MyDataView
+from alerts.api import AccountView, AlertViewSet, MyDataView
 from filters.api import FilterViewSet
 from listings.api import ListingViewSet
-from users.api import MeView, TokenViewSet
+from users.api import TokenViewSet
 
 
 class ApiDocsView(SpectacularSwaggerSplitView):
@@ -33,7 +33,7 @@ router.register("listings", ListingViewSet, basename="api-listing")
 router.register("tokens", TokenViewSet, basename="api-token")
 
 urlpatterns = [
-    path("me/", MeView.as_view(), name="api-me"),
+    path("me/", AccountView.as_view(), name="api-me"),
     path("me/data/", MyDataView.as_view(), name="api-my-data"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves its start-up script as a file of its own: no inline script for

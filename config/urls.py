@@ -11,7 +11,7 @@ from ops.admin_login import throttled_admin_login
 from ops.health import health
 from ops.metrics_view import metrics
 from ops.staff_dashboard import staff_operations
-from web.views import account_data, account_page
+from web.views import account_data, account_delete, account_page
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
@@ -36,6 +36,7 @@ urlpatterns = [
     # The account page; allauth's own pages (Discord sign-in, logout) are below it.
     path("accounts/", account_page, name="account"),
     path("accounts/data/", account_data, name="account-data"),
+    path("accounts/delete/", account_delete, name="account-delete"),
     path("accounts/", include("allauth.urls")),
     path("api/v1/", include("config.api_urls")),  # the REST API, its schema and docs
     path("healthz", healthz),

@@ -41,6 +41,7 @@ from users.services import (
     clean_username,
     get_or_create_discord_user,
     import_discord_accounts,
+    kept_bans,
     set_destination,
 )
 
@@ -284,12 +285,19 @@ def _write_run(run: list[_CheckedLine]) -> list[ImportOutcome]:
     for existing in rows.values("id", "owner_id", *FIELDS):
         stored[existing["owner_id"]][existing["name"].casefold()] = existing
         counts[existing["owner_id"]] += 1
+    banned_before = kept_bans(
+        [checked.discord_id for checked in run if checked.discord_id not in known]
+    )
     outcomes = [ImportOutcome() for _ in run]
     accepted: list[tuple[_CheckedLine, ImportOutcome]] = []
     for checked, outcome in zip(run, outcomes, strict=True):
         user = known.get(checked.discord_id)
         if user is not None and user.is_banned:
             outcome.errors.append((None, _banned_line(user)))
+            continue
+        if checked.discord_id in banned_before:
+            message = f"Discord id {checked.discord_id} is banned, so no account is made for it."
+            outcome.errors.append((None, FieldError("discord_id", message)))
             continue
         existing = stored[user.pk] if user is not None else {}
         count = counts[user.pk] if user is not None else 0

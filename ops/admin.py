@@ -15,7 +15,7 @@ from django.db.models import Count
 
 from alerts.moderation import ban_user, unban_user
 from lib.errors import FieldError
-from users.models import User
+from users.models import KeptBan, User
 from users.services import LONGEST_MUTE, check_mute_until, mute_alerts
 
 # The admin is the staff's moderation and operations tool: named for the service.
@@ -150,3 +150,19 @@ class UserAdmin(BaseUserAdmin):
         for user in users:
             unban_user(user)
         self.message_user(request, f"Unbanned {len(users)} user(s).", messages.SUCCESS)
+
+
+@admin.register(KeptBan)
+class KeptBanAdmin(admin.ModelAdmin):
+    """Bans of deleted accounts (users.models.KeptBan): deleting a row lifts the ban."""
+
+    list_display = ("discord_id", "reason", "banned_at", "account_deleted_at")
+    search_fields = ("=discord_id",)
+    readonly_fields = list_display
+
+    def has_add_permission(self, request) -> bool:
+        # Made only by deleting a banned account; a ban on a live account is the user's page.
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

@@ -16,7 +16,7 @@ from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
-from alerts.models import Alert, DiscordHour
+from alerts.models import Alert, DiscordHour, outcomes_per_hour
 from filters.stats import most_followed_brands
 from lib.charts import Series, bar_series_chart, hour_axis, line_chart, ranking_chart
 from lib.text import counted
@@ -56,13 +56,7 @@ def latency_unit(largest: float) -> tuple[int, str, Callable[[float], str]]:
 
 def alerts_card(hours: list[datetime], labels: list[str], ticks: list[str]) -> dict:
     since = hours[0]
-    sent_alerts = Alert.objects.filter(status=Alert.Status.SENT)
-    counts = {
-        "queued": Alert.objects.per_hour("created_at", since),
-        "sent": sent_alerts.per_hour("sent_at", since),
-        "failed": Alert.objects.filter(status=Alert.Status.FAILED).per_hour("created_at", since),
-        "skipped": Alert.objects.filter(status=Alert.Status.SKIPPED).per_hour("created_at", since),
-    }
+    counts = outcomes_per_hour(since)
     tones = {"queued": "accent", "sent": "good", "failed": "bad", "skipped": "muted"}
     series = [
         Series(name.capitalize(), [per_hour.get(hour, 0) for hour in hours], tones[name])

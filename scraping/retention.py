@@ -1,4 +1,5 @@
-"""Retention: old scan records, listings no alert refers to, and delivered alerts are deleted.
+"""Retention: old scan records, listings no alert refers to, delivered alerts and the counts
+deleted accounts left are deleted.
 
 Rows go in batches of a few thousand, each in its own short transaction, so a
 purge of millions never holds locks that would stall ingest or sending.
@@ -16,7 +17,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from alerts.models import Alert
+from alerts.models import Alert, AlertTally
 from listings.models import Listing
 from scraping.models import Scan
 
@@ -50,6 +51,9 @@ def purge_old_records(now: datetime | None = None, batch: int = BATCH) -> dict[s
     unreferenced = Listing.objects.unreferenced_before(before(settings.RETENTION_LISTINGS_DAYS))
     counts = {
         "alerts": _delete_in_batches(done, batch),
+        "alert counts": _delete_in_batches(
+            AlertTally.objects.filter(hour__lt=before(settings.RETENTION_ALERTS_DAYS)), batch
+        ),
         "listings": _delete_in_batches(unreferenced, batch),
         "scans": _delete_in_batches(
             Scan.objects.filter(started_at__lt=before(settings.RETENTION_SCANS_DAYS)), batch

@@ -112,3 +112,20 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.user})"
+
+
+class KeptBan(models.Model):
+    """The ban of a deleted account, kept by its Discord id and nothing else, so the ban
+    holds when the same person signs in again. Staff lift it by deleting the row (or by
+    unbanning the new account)."""
+
+    discord_id = models.CharField(max_length=32, unique=True)
+    reason = models.CharField(max_length=200, blank=True)
+    banned_at = models.DateTimeField(null=True, blank=True)
+    account_deleted_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "ban of a deleted account"
+
+    def __str__(self) -> str:
+        return f"Discord id {self.discord_id}"

@@ -1,4 +1,4 @@
-"""Every write to users: Discord identities, alert destinations, bans.
+"""Every write to users: Discord identities, alert destinations, bans, sessions.
 
 A banned user's own writes (destination, mute, digest, imports) are refused here;
 staff actions (ban, unban: alerts/moderation.py) and the sender's delivery state
@@ -13,8 +13,12 @@ import secrets
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
+from importlib import import_module
 
+from django.conf import settings
+from django.contrib.auth import SESSION_KEY
 from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
+from django.contrib.sessions.models import Session
 from django.db import connection, transaction
 from django.db.models.expressions import DatabaseDefault
 from django.utils import timezone
@@ -22,7 +26,7 @@ from django.utils import timezone
 from lib.bulk import insert_rows
 from lib.errors import Banned, FieldError, NotFound, QuotaExceeded
 from lib.text import refused_character, strip_invisible
-from users.models import ApiToken, User
+from users.models import ApiToken, KeptBan, User
 
 # Each Discord id as people read it, and what to say when it is missing.
 SNOWFLAKE_LABELS = {
@@ -115,6 +119,8 @@ def get_or_create_discord_user(discord_id: object, username: object = "") -> tup
                 user.save(update_fields=["username"])
         return user, False
     user = User(discord_id=discord_id, username=_free_username(wanted, discord_id))
+    if kept := KeptBan.objects.filter(discord_id=discord_id).first():
+        user.is_banned, user.banned_at, user.ban_reason = True, kept.banned_at, kept.reason
     user.set_unusable_password()
     user.save()
     return user, True
@@ -324,9 +330,44 @@ def record_ban(user: User, reason: str) -> None:
 
 
 def record_unban(user: User) -> None:
-    """Clear the ban on the account (`alerts.moderation.unban_user` is the staff action)."""
+    """Clear the ban on the account (`alerts.moderation.unban_user` is the staff action),
+    and the ban a deleted account of theirs left behind."""
     user.is_banned, user.banned_at, user.ban_reason = False, None, ""
     user.save(update_fields=["is_banned", "banned_at", "ban_reason"])
+    if user.discord_id:
+        KeptBan.objects.filter(discord_id=user.discord_id).delete()
+
+
+def keep_ban(user: User) -> None:
+    """Before a banned account is deleted: keep its ban by Discord id (KeptBan)."""
+    if user.is_banned and user.discord_id:
+        KeptBan.objects.update_or_create(
+            discord_id=user.discord_id,
+            defaults={"reason": user.ban_reason, "banned_at": user.banned_at},
+        )
+
+
+def kept_bans(discord_ids: Sequence[str]) -> set[str]:
+    """Which of these Discord ids belonged to a deleted account that was banned."""
+    return set(
+        KeptBan.objects.filter(discord_id__in=discord_ids).values_list("discord_id", flat=True)
+    )
+
+
+def end_sessions(user_id: int) -> int:
+    """Sign the user out everywhere: delete their sessions; return how many.
+
+    Sessions are found by reading each unexpired one, as they are not indexed by user:
+    seconds for a million sessions, for something as rare as deleting an account.
+    """
+    store = import_module(settings.SESSION_ENGINE).SessionStore
+    ended = 0
+    unexpired = Session.objects.filter(expire_date__gt=timezone.now())
+    for key, data in unexpired.values_list("session_key", "session_data").iterator():
+        if store().decode(data).get(SESSION_KEY) == str(user_id):
+            store(key).delete()  # its cached copy too, with the cached_db engine
+            ended += 1
+    return ended
 
 
 # -- delivery state, written by the alert sender ---------------------------------------

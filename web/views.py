@@ -1,5 +1,5 @@
 """The home page (landing or dashboard), the settings page (destination, mute, digest) and
-the account page.
+the account pages (tokens, your data, deleting the account).
 
 Thin doors over users/services.py and alerts/services.py, answering with the
 bot's words for the same actions.
@@ -11,6 +11,7 @@ from datetime import datetime, time, timedelta
 
 from allauth.socialaccount.models import SocialAccount
 from django.contrib import messages
+from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -18,6 +19,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_safe
 
 from alerts.account_data import export_account
+from alerts.account_deletion import delete_account, what_goes
 from alerts.models import Alert
 from alerts.outbox import attach_filter_names
 from alerts.services import delivery_health, delivery_status, queue_test_alert
@@ -26,6 +28,7 @@ from lib.charts import bar_chart
 from lib.durations import parse_duration
 from lib.errors import FieldError, NotFound, ServiceError
 from lib.formatting import markets_label, price_range
+from lib.text import counted
 from users.models import User
 from users.services import (
     create_token,
@@ -204,3 +207,35 @@ def account_data(request: AuthenticatedHttpRequest) -> JsonResponse:
     )
     response["Content-Disposition"] = 'attachment; filename="market-alerts-data.json"'
     return response
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def account_delete(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """What deleting the account removes, a box for the username to confirm, and the delete.
+
+    After it, the browser is signed out and lands on the front page with a note.
+    """
+    user = request.user
+    error = None
+    if request.method == "POST":
+        try:
+            delete_account(user, request.POST.get("confirm"))
+        except ServiceError as failure:
+            error = failure.message
+        else:
+            logout(request)
+            messages.success(request, "Your account and everything we held about you are deleted.")
+            return redirect("dashboard")
+    goes = what_goes(user)
+    context = {
+        "goes": [
+            counted(goes.filters, "filter"),
+            counted(goes.tokens, "API token"),
+            counted(goes.pending_alerts, "pending alert"),
+            counted(goes.past_alerts, "past alert"),
+        ],
+        "error": error,
+        "typed": request.POST.get("confirm", "") if error else "",
+    }
+    return render(request, "account/delete.html", context, status=400 if error else 200)

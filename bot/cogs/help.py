@@ -32,7 +32,8 @@ class HelpCommand(Apologizes, commands.Cog):
         embed = {
             "title": "Marketplace alerts",
             "description": f"{HELP}\n\nWeb dashboard: {settings.SITE_URL}/\n"
-            f"Your data, all of it, to download: {settings.SITE_URL}/accounts/data/",
+            f"Your data, all of it, to download: {settings.SITE_URL}/accounts/data/\n"
+            f"To delete your account and everything in it: {settings.SITE_URL}/accounts/delete/",
             "color": 0x5865F2,
         }
         await reply(interaction, embed=embed)

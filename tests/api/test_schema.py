@@ -19,7 +19,7 @@ EVERY_ENDPOINT = {
     "/api/v1/filters/{id}/pause/": {"post"},
     "/api/v1/filters/{id}/resume/": {"post"},
     "/api/v1/filters/{id}/preview/": {"get"},
-    "/api/v1/me/": {"get", "patch"},
+    "/api/v1/me/": {"get", "patch", "delete"},
     "/api/v1/me/data/": {"get"},
     "/api/v1/alerts/": {"get"},
     "/api/v1/listings/": {"get"},

@@ -127,6 +127,10 @@ def test_help_lists_the_commands_and_links_the_dashboard(invoke, discord_user, s
     assert "Your data, all of it, to download: https://alerts.example.com/accounts/data/" in (
         answer.text
     )
+    assert (
+        "delete your account and everything in it: https://alerts.example.com/accounts/delete/"
+        in (answer.text)
+    )
 
 
 def test_two_test_alerts_in_the_same_second_both_go_out(invoke, discord_user):

@@ -11,11 +11,14 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from alerts.account_deletion import delete_account
 from alerts.models import Alert
 from alerts.moderation import ban_user
 from filters.models import BrandAlias, Filter
 from scraping.ingest import ingest_listings
 from tests.builders import listing, make_filter, make_user
+from users.models import KeptBan
+from users.services import get_or_create_discord_user
 
 pytestmark = pytest.mark.django_db
 
@@ -226,3 +229,18 @@ def test_the_admin_shows_no_oauth_app_or_token_pages_that_settings_make_meaningl
     assert "Social applications" not in page
     assert "Social application tokens" not in page
     assert "Social accounts" in page  # which Discord identity an account signs in with
+
+
+def test_a_deleted_accounts_ban_is_listed_and_deleting_it_lifts_it(admin_client):
+    spammer = make_user("spammer", discord_id="412345678901234567")
+    ban_user(spammer, "resold fakes")
+    delete_account(spammer, "spammer")
+    listed = admin_client.get(reverse("admin:users_keptban_changelist")).content.decode()
+    assert "412345678901234567" in listed and "resold fakes" in listed
+    assert admin_client.get(reverse("admin:users_keptban_add")).status_code == 403
+
+    kept = KeptBan.objects.get()
+    delete = reverse("admin:users_keptban_delete", args=[kept.pk])
+    assert admin_client.post(delete, {"post": "yes"}).status_code == 302
+    back, _ = get_or_create_discord_user("412345678901234567", "spammer")
+    assert not back.is_banned

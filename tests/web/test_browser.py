@@ -17,6 +17,7 @@ from scraping.ingest import ingest_listings
 from tests.builders import listing, make_filter
 from tests.conftest import ROOT
 from tests.web.conftest import needs_chromium
+from users.models import User
 from users.services import get_or_create_discord_user
 
 SCREENSHOT = ROOT / ".test-artifacts" / "dashboard.png"
@@ -32,7 +33,7 @@ def page(browser_page):
     return browser_page(viewport={"width": 1100, "height": 900}, locale="ja-JP")
 
 
-def test_sign_in_create_preview_edit_and_delete_a_filter_in_the_browser(
+def test_sign_in_create_preview_edit_and_delete_a_filter_then_the_account_in_the_browser(
     live_server, discord_oauth, page
 ):
     cache.clear()  # sign-in starts are rate limited per address
@@ -86,3 +87,12 @@ def test_sign_in_create_preview_edit_and_delete_a_filter_in_the_browser(
     assert not Filter.objects.filter(pk=made.pk).exists()
     assert page.locator("table.filters").get_by_text("Sacai knits").count() == 0
     assert "Deleted “Sacai knits”." in page.content()
+
+    page.goto(f"{live_server.url}/accounts/")
+    page.get_by_role("link", name="Delete your account").click()
+    page.fill("input[name=confirm]", "kenji")
+    page.get_by_role("button", name="Delete my account").click()
+    page.wait_for_url(f"{live_server.url}/")
+    assert "Your account and everything we held about you are deleted." in page.content()
+    assert page.get_by_role("link", name="Sign in with Discord").count() == 1
+    assert not User.objects.filter(discord_id=kenji.discord_id).exists()

@@ -9,6 +9,7 @@ from django.contrib.sessions.models import Session
 
 from filters.models import Filter
 from tests.builders import make_filter
+from users.models import User
 
 pytestmark = pytest.mark.django_db
 
@@ -24,6 +25,7 @@ def test_every_page_a_get_shows_answers_head(signed_in):
         "/alerts/",
         "/settings/",
         "/accounts/",
+        "/accounts/delete/",
         f"/filters/{found.pk}/edit/",
         f"/filters/{found.pk}/delete/",
     ]
@@ -33,6 +35,7 @@ def test_every_page_a_get_shows_answers_head(signed_in):
         assert head["Content-Type"] == client.get(page)["Content-Type"], page
         assert head.content == b"", page
     assert Filter.objects.filter(pk=found.pk).exists()  # HEAD on the delete page deletes nothing
+    assert User.objects.filter(pk=user.pk).exists()  # nor does HEAD on the account's
 
 
 def test_head_and_options_on_the_sign_in_start_no_sign_in(client, discord_oauth):
