@@ -22,7 +22,7 @@ test-deps:
 
 ## The service on its embedded defaults: SQLite, django-q2's ORM broker, console delivery, demo data.
 run: system-deps venv
-	PORT=$(PORT) scripts/run.sh
+	PORT=$(PORT) exec scripts/run.sh
 
 ## Lint, the layer order of the apps, the types (mypy.ini), then the whole suite on a throwaway PostgreSQL server on
 ## loopback and, side by side, on SQLite (the embedded default, whose claim path differs): scripts/test-both.sh.

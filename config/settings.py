@@ -523,6 +523,9 @@ LOGGING = {
         # runserver's line per request repeats web.request's (config/request_id.py).
         "django.server": {"level": "ERROR"},
         "django_q": {"level": "WARNING"},
+        # django-q2's own logger: a line per process started and stopped; the qcluster
+        # command says when the cluster runs and stops, and failures are warnings.
+        "django-q": {"level": "WARNING"},
     },
 }
 # Django's error reports (the DEBUG 500 page included) hide URL-ish settings and redact

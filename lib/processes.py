@@ -13,10 +13,13 @@ from pathlib import Path
 
 def stop_on_signals(stopping: threading.Event, log: logging.Logger, doing: str) -> None:
     """On SIGTERM or SIGINT, set `stopping` and log "received SIGTERM, <doing>" once: a
-    second signal (a process group's and a parent's, as under `make run`) says nothing more."""
+    second signal (a process group's and a parent's, as under `make run`) says nothing more,
+    nor do the processes forked after this (a Ctrl-C reaches them too; their parent stops
+    them)."""
+    installer = os.getpid()
 
     def request_stop(signum: int, frame: object) -> None:
-        if stopping.is_set():
+        if stopping.is_set() or os.getpid() != installer:
             return
         stopping.set()
         log.info("received %s, %s", signal.Signals(signum).name, doing)

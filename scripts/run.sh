@@ -32,7 +32,9 @@ stop() {
   kill -KILL $(jobs -rp) 2>/dev/null || true
   wait 2>/dev/null || true
 }
-trap stop EXIT INT TERM
+trap stop EXIT
+# A stop asked for is a clean exit: make then adds no "*** [run] Interrupt" line.
+trap 'stop; exit 0' INT TERM
 
 $py manage.py qcluster & pids+=($!)
 $py manage.py sendalerts & pids+=($!)

@@ -1,4 +1,5 @@
-"""Stops that stop: `qcluster` and `make run` end within 10 s of SIGTERM, as real processes.
+"""Stops that stop: `qcluster` and `make run` end within 10 s of SIGTERM, as real processes,
+and Ctrl-C on `make run` says so once, without make's error line.
 
 `sendalerts` and `runbot` have the same test beside their own features
 (tests/alerts/test_sendalerts.py, tests/bot/test_runbot.py).
@@ -70,7 +71,7 @@ def seconds_until_group_gone(process: subprocess.Popen, limit: float = 15.0) -> 
 def qcluster() -> subprocess.Popen:
     env = {"DATABASE_URL": subprocess_database_url(), "Q_WORKERS": "2"}
     process = start_in_own_group([sys.executable, "manage.py", "qcluster"], env)
-    read_until(process, "running.", timeout=60)
+    read_until(process, "cluster running", timeout=60)
     return process
 
 
@@ -117,3 +118,30 @@ def test_make_run_stops_all_its_processes_within_ten_seconds_of_sigterm(tmp_path
     time.sleep(3)  # the cluster, the sender and the web server are all up
     os.killpg(run.pid, signal.SIGTERM)
     assert seconds_until_group_gone(run) < 10
+
+
+@pytest.mark.skipif(
+    not Path(ROOT, ".venv/bin/python").exists(), reason="make run's .venv is absent"
+)
+def test_ctrl_c_on_make_run_stops_it_quietly(tmp_path):
+    env = {
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'run.sqlite3'}",
+        "SECRET_KEY": "a-key-for-this-test-only",
+    }
+    # The venv is the suite's own: -o keeps make from rebuilding it, whatever its timestamps.
+    make_run = ["make", "-o", ".venv/bin/activate", "run", f"PORT={free_port()}"]
+    run = start_in_own_group(make_run, env)
+    started = read_until(run, "serving on", timeout=180)
+    started += read_until(run, "cluster running", timeout=60)
+    time.sleep(3)
+    os.killpg(run.pid, signal.SIGINT)  # what a terminal sends its foreground group on Ctrl-C
+    assert seconds_until_group_gone(run) < 10
+    stopping = run.stdout.read()
+    assert "make: ***" not in stopping  # no "[Makefile: run] Interrupt"
+    for line in (
+        "received SIGINT, stopping the cluster",
+        "received SIGINT, finishing the requests in flight",
+        "cluster stopped",
+    ):
+        assert stopping.count(line) == 1, stopping
+    assert "django-q:" not in started + stopping  # the cluster's processes, one line each

@@ -62,7 +62,7 @@ class Cluster:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-        wait_for(lambda: "running." in self.output(), 60, "the cluster never started", self)
+        wait_for(lambda: "cluster running" in self.output(), 60, "the cluster never started", self)
 
     @property
     def owner_suffix(self) -> str:

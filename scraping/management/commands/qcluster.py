@@ -57,6 +57,9 @@ class Command(BaseCommand):
         # Installed after Cluster() so they replace django-q2's own handlers.
         stop_on_signals(stopping, log, "stopping the cluster")
         cluster.start()
+        broker = "Redis" if "redis" in settings.Q_CLUSTER else "the database (ORM)"
+        workers = settings.Q_CLUSTER["workers"]
+        log.info("cluster running: %s workers, tasks through %s", workers, broker)
         # Threads only after the cluster has forked its processes.
         pollers = Pollers(settings.SCRAPING_SOURCES)
         pollers.start()
