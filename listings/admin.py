@@ -13,7 +13,7 @@ from listings.models import Listing
 @admin.register(Listing)
 class ListingAdmin(admin.ModelAdmin):
     list_display = ("short_title", "market", "brand", "price_display", "first_seen_at")
-    list_filter = ("market",)
+    list_filter = ("market", "category", "condition", "sale_type", "seller_type")
     search_fields = ("title", "brand", "external_id")
     date_hierarchy = "first_seen_at"
 

@@ -15,7 +15,8 @@ from django.utils import timezone
 
 from lib.formatting import format_price
 from lib.markets import Market, market_label
-from listings.records import ListingRecord
+from lib.vocabulary import CATEGORIES, CONDITIONS, SALE_TYPES, SELLER_TYPES
+from listings.records import ATTRIBUTES, ListingRecord
 
 INSERT_CHUNK = 500
 STORED_FIELDS = (
@@ -28,6 +29,7 @@ STORED_FIELDS = (
     "url",
     "image_url",
     "listed_at",
+    *ATTRIBUTES,
     "first_seen_at",
 )
 # What a marketplace may change on a listing already seen (a price drop, a new title).
@@ -89,12 +91,23 @@ class ListingQuerySet(models.QuerySet):
         changed = []
         for listing in stored:
             record = by_key.get((listing.market, listing.external_id))
-            if record and any(getattr(listing, f) != getattr(record, f) for f in UPDATABLE_FIELDS):
-                for f in UPDATABLE_FIELDS:
-                    setattr(listing, f, getattr(record, f))
+            if record is None:
+                continue
+            # The attributes a record states replace the stored ones; one it doesn't state
+            # (a search page may say less than the item page did) keeps what was known.
+            stated = [f for f in ATTRIBUTES if getattr(record, f) not in (None, ())]
+            fields = [*UPDATABLE_FIELDS, *stated]
+            if any(getattr(listing, f) != _stored(getattr(record, f)) for f in fields):
+                for f in fields:
+                    setattr(listing, f, _stored(getattr(record, f)))
                 changed.append(listing)
         if changed:
-            self.bulk_update(changed, UPDATABLE_FIELDS, batch_size=500)
+            self.bulk_update(changed, [*UPDATABLE_FIELDS, *ATTRIBUTES], batch_size=500)
+
+
+def _stored(value: object) -> object:
+    """A record's value as the model holds it: sizes as a list."""
+    return list(value) if isinstance(value, tuple) else value
 
 
 class Listing(models.Model):
@@ -108,6 +121,26 @@ class Listing(models.Model):
     url = models.URLField(max_length=1000)
     image_url = models.URLField(max_length=1000, blank=True)
     listed_at = models.DateTimeField(null=True, blank=True)
+    # What the marketplace says of the item; null (or no sizes): not stated. The values are
+    # lib/vocabulary.py's.
+    condition = models.CharField(  # noqa: DJ001
+        max_length=16, choices=list(CONDITIONS.items()), null=True, blank=True
+    )
+    sizes = models.JSONField(default=list, blank=True, help_text="Normalized size labels.")
+    category = models.CharField(  # noqa: DJ001
+        max_length=16, choices=list(CATEGORIES.items()), null=True, blank=True
+    )
+    sale_type = models.CharField(  # noqa: DJ001
+        max_length=16, choices=list(SALE_TYPES.items()), null=True, blank=True
+    )
+    seller_type = models.CharField(  # noqa: DJ001
+        max_length=16, choices=list(SELLER_TYPES.items()), null=True, blank=True
+    )
+    seller_id = models.CharField(max_length=128, null=True, blank=True)  # noqa: DJ001
+    ends_at = models.DateTimeField("auction ends", null=True, blank=True)
+    bids = models.PositiveIntegerField(null=True, blank=True)
+    buy_now_price = models.PositiveBigIntegerField(null=True, blank=True, help_text="Whole yen.")
+    shipping_included = models.BooleanField(null=True, blank=True)
     first_seen_at = models.DateTimeField(default=timezone.now, db_index=True)
 
     objects = ListingQuerySet.as_manager()

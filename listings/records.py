@@ -1,4 +1,9 @@
-"""A listing as it arrives from any source, checked field by field before it is stored."""
+"""A listing as it arrives from any source, checked field by field before it is stored.
+
+The fields past the required ones are optional, and a missing one is unknown (null):
+sources store what a record says. Guessing an attribute from the title is a
+marketplace parser's job, done before its record gets here.
+"""
 
 from __future__ import annotations
 
@@ -14,9 +19,37 @@ from lib.formatting import format_price
 from lib.markets import Market
 from lib.prices import MAX_PRICE
 from lib.text import describe_character, forbidden_character, is_invisible
+from lib.vocabulary import (
+    CATEGORIES,
+    CONDITIONS,
+    MAX_SIZE_LENGTH,
+    MAX_SIZES,
+    SALE_TYPES,
+    SELLER_TYPES,
+    normalize_size,
+)
 
 REQUIRED = ("market", "external_id", "title", "price", "url")
-KNOWN = (*REQUIRED, "brand", "currency", "image_url", "listed_at")
+ATTRIBUTES = (
+    "condition",
+    "sizes",
+    "category",
+    "sale_type",
+    "seller_type",
+    "seller_id",
+    "ends_at",
+    "bids",
+    "buy_now_price",
+    "shipping_included",
+)
+KNOWN = (*REQUIRED, "brand", "currency", "image_url", "listed_at", *ATTRIBUTES)
+# The vocabulary fields: the record's field → its values (lib/vocabulary.py).
+CHOICES = {
+    "condition": CONDITIONS,
+    "category": CATEGORIES,
+    "sale_type": SALE_TYPES,
+    "seller_type": SELLER_TYPES,
+}
 
 
 @dataclass(frozen=True)
@@ -30,6 +63,18 @@ class ListingRecord:
     currency: str = "JPY"
     image_url: str = ""
     listed_at: datetime | None = None
+    condition: str | None = None
+    #: Normalized size labels (lib.vocabulary.normalize_size); empty: not stated.
+    sizes: tuple[str, ...] = ()
+    category: str | None = None
+    sale_type: str | None = None
+    seller_type: str | None = None
+    seller_id: str | None = None
+    #: An auction's end, its bids and buy-now price; None where not an auction or unknown.
+    ends_at: datetime | None = None
+    bids: int | None = None
+    buy_now_price: int | None = None
+    shipping_included: bool | None = None
 
 
 def shown(value: Any) -> str:
@@ -94,40 +139,96 @@ def _url(data: dict[str, Any], key: str, required: bool) -> str:
     return value
 
 
-def _price(value: Any) -> int:
-    if value is None:
-        raise FieldError("price", "is missing")
+def _whole(key: str, value: Any) -> int:
+    """A whole number (a whole float too), not negative."""
     whole = isinstance(value, int) or (isinstance(value, float) and value.is_integer())
     if isinstance(value, bool) or not whole:
-        raise FieldError("price", f"must be a whole number of yen, not {shown(value)}")
+        noun = "a whole number" if key == "bids" else "a whole number of yen"
+        raise FieldError(key, f"must be {noun}, not {shown(value)}")
     if value < 0:
-        raise FieldError("price", f"can't be negative ({shown(value)})")
-    if value > MAX_PRICE:
-        amount = format_price(value) if isinstance(value, int) and value < 2**63 else shown(value)
-        raise FieldError(
-            "price", f"is {amount}; a listing's price can be at most {format_price(MAX_PRICE)}"
-        )
+        raise FieldError(key, f"can't be negative ({shown(value)})")
     return int(value)
 
 
-def _listed_at(value: Any) -> datetime | None:
+def _price(key: str, value: Any, required: bool = True) -> int | None:
+    if value is None:
+        if required:
+            raise FieldError(key, "is missing")
+        return None
+    amount = _whole(key, value)
+    if amount > MAX_PRICE:
+        written = format_price(amount) if amount < 2**63 else shown(value)
+        raise FieldError(
+            key, f"is {written}; a listing's price can be at most {format_price(MAX_PRICE)}"
+        )
+    return amount
+
+
+def _bids(value: Any) -> int | None:
     if value is None:
         return None
-    wrong = FieldError(
-        "listed_at", f"must be an ISO 8601 time with a time zone, not {shown(value)}"
-    )
+    count = _whole("bids", value)
+    if count > 1_000_000:
+        raise FieldError("bids", f"is {count:,}; at most 1,000,000 bids are believable")
+    return count
+
+
+def _time(key: str, value: Any) -> datetime | None:
+    if value is None:
+        return None
+    wrong = FieldError(key, f"must be an ISO 8601 time with a time zone, not {shown(value)}")
     if not isinstance(value, str):
         raise wrong
     try:
         parsed = parse_datetime(value)
     except ValueError as error:  # well formed but not a real time: February 30th, hour 25
-        raise FieldError("listed_at", f"{shown(value)} is not a real time ({error})") from None
+        raise FieldError(key, f"{shown(value)} is not a real time ({error})") from None
     if parsed is None or parsed.tzinfo is None:
         raise wrong
     try:
         return parsed.astimezone(UTC)
     except OverflowError:  # 9999-12-31T23:59:59-01:00 is in the year 10000 in UTC
-        raise FieldError("listed_at", f"{shown(value)} is out of range") from None
+        raise FieldError(key, f"{shown(value)} is out of range") from None
+
+
+def _choice(key: str, value: Any) -> str | None:
+    if value is None:
+        return None
+    values = CHOICES[key]
+    if not isinstance(value, str) or value not in values:
+        raise FieldError(key, f"must be one of {', '.join(values)} or null, not {shown(value)}")
+    return value
+
+
+def _sizes(value: Any) -> tuple[str, ...]:
+    """Size labels, normalized, each once, in the order given; null or [] when not stated."""
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        raise FieldError("sizes", f"must be a list of size labels, not {shown(value)}")
+    if len(value) > MAX_SIZES:
+        raise FieldError("sizes", f"has {len(value):,} labels; at most {MAX_SIZES} are allowed")
+    sizes: list[str] = []
+    for position, label in enumerate(value):
+        where = f"sizes[{position}]"
+        if not isinstance(label, str):
+            raise FieldError(where, f"must be text, not {shown(label)}")
+        if forbidden_character(label):
+            raise FieldError(where, "contains a control character")
+        size = normalize_size(label)
+        if len(size) > MAX_SIZE_LENGTH:
+            raise FieldError(
+                where, f"is {len(size)} characters long; at most {MAX_SIZE_LENGTH} are allowed"
+            )
+        if size and size not in sizes:
+            sizes.append(size)
+    return tuple(sizes)
+
+
+def _flag(key: str, value: Any) -> bool | None:
+    if value is None or isinstance(value, bool):
+        return value
+    raise FieldError(key, f"must be true, false or null, not {shown(value)}")
 
 
 def parse_listing(data: dict[str, Any]) -> ListingRecord:
@@ -152,13 +253,20 @@ def parse_listing(data: dict[str, Any]) -> ListingRecord:
     external_id = check(_text, data, "external_id", 128, True)
     title = check(_text, data, "title", 500, True)
     brand = check(_text, data, "brand", 200, False)
-    price = check(_price, data.get("price"))
+    price = check(_price, "price", data.get("price"))
     currency = data.get("currency", "JPY") or "JPY"
     if currency != "JPY":
         errors.append(FieldError("currency", f"must be JPY, not {shown(currency)}"))
     url = check(_url, data, "url", True)
     image_url = check(_url, data, "image_url", False)
-    listed_at = check(_listed_at, data.get("listed_at"))
+    listed_at = check(_time, "listed_at", data.get("listed_at"))
+    choices = {key: check(_choice, key, data.get(key)) for key in CHOICES}
+    sizes = check(_sizes, data.get("sizes"))
+    seller_id = check(_text, data, "seller_id", 128, False)
+    ends_at = check(_time, "ends_at", data.get("ends_at"))
+    bids = check(_bids, data.get("bids"))
+    buy_now_price = check(_price, "buy_now_price", data.get("buy_now_price"), False)
+    shipping_included = check(_flag, "shipping_included", data.get("shipping_included"))
     if errors:
         raise ValidationFailed(errors)
     return ListingRecord(
@@ -171,4 +279,11 @@ def parse_listing(data: dict[str, Any]) -> ListingRecord:
         url=url,
         image_url=image_url or "",
         listed_at=listed_at,
+        sizes=sizes or (),
+        seller_id=seller_id,
+        ends_at=ends_at,
+        bids=bids,
+        buy_now_price=buy_now_price,
+        shipping_included=shipping_included,
+        **choices,
     )

@@ -6,6 +6,7 @@ from rest_framework import serializers
 
 from lib.markets import BY_CODE
 from listings.models import Listing
+from listings.records import ATTRIBUTES
 
 
 class ListingSerializer(serializers.ModelSerializer):
@@ -27,6 +28,7 @@ class ListingSerializer(serializers.ModelSerializer):
             "url",
             "image_url",
             "listed_at",
+            *ATTRIBUTES,
             "first_seen_at",
         ]
         read_only_fields = fields
