@@ -27,6 +27,7 @@ from filters.services import (
 )
 from lib.errors import FieldError, NotFound
 from lib.markets import CHOOSABLE
+from lib.vocabulary import CATEGORIES, CONDITIONS, SALE_TYPES, SELLER_TYPES
 from listings.models import Listing
 from listings.serializers import ListingSerializer
 from users.signed_in import signed_in_user
@@ -45,6 +46,22 @@ class FilterSerializer(serializers.ModelSerializer):
     markets = serializers.ListField(
         child=serializers.ChoiceField(choices=list(CHOOSABLE)), help_text="Empty: every market."
     )
+    keywords_any = serializers.ListField(
+        child=serializers.CharField(), help_text="At least one must occur; empty: no such rule."
+    )
+    conditions = serializers.ListField(
+        child=serializers.ChoiceField(choices=list(CONDITIONS)), help_text="Empty: any."
+    )
+    sizes = serializers.ListField(child=serializers.CharField(), help_text="Empty: any.")
+    categories = serializers.ListField(
+        child=serializers.ChoiceField(choices=list(CATEGORIES)), help_text="Empty: any."
+    )
+    sale_types = serializers.ListField(
+        child=serializers.ChoiceField(choices=list(SALE_TYPES)), help_text="Empty: any."
+    )
+    seller_types = serializers.ListField(
+        child=serializers.ChoiceField(choices=list(SELLER_TYPES)), help_text="Empty: any."
+    )
 
     class Meta:
         model = Filter
@@ -53,10 +70,19 @@ class FilterSerializer(serializers.ModelSerializer):
             "name",
             "brands",
             "keywords",
+            "keywords_any",
             "exclude",
             "price_min",
             "price_max",
             "markets",
+            "conditions",
+            "sizes",
+            "categories",
+            "sale_types",
+            "seller_types",
+            "unknown_ok",
+            "include_old",
+            "price_drops",
             "active",
             "created_at",
             "updated_at",
@@ -76,6 +102,23 @@ class FilterInputSerializer(serializers.Serializer):
     markets = serializers.ListField(
         child=serializers.ChoiceField(choices=list(CHOOSABLE)), required=False
     )
+    keywords_any = serializers.ListField(child=serializers.CharField(max_length=64), required=False)
+    conditions = serializers.ListField(
+        child=serializers.ChoiceField(choices=list(CONDITIONS)), required=False
+    )
+    sizes = serializers.ListField(child=serializers.CharField(max_length=20), required=False)
+    categories = serializers.ListField(
+        child=serializers.ChoiceField(choices=list(CATEGORIES)), required=False
+    )
+    sale_types = serializers.ListField(
+        child=serializers.ChoiceField(choices=list(SALE_TYPES)), required=False
+    )
+    seller_types = serializers.ListField(
+        child=serializers.ChoiceField(choices=list(SELLER_TYPES)), required=False
+    )
+    unknown_ok = serializers.BooleanField(required=False)
+    include_old = serializers.BooleanField(required=False)
+    price_drops = serializers.BooleanField(required=False)
     active = serializers.BooleanField(required=False)
 
 

@@ -7,12 +7,17 @@ lead to the few groups of filters that can match it:
 - filters with brands live in one group per canonical brand they name, reached
   when that brand is spelled in the title or is the listing's brand field;
 - filters without brands live in the group of their rarest keyword, reached
-  when that keyword occurs.
+  when that keyword occurs; those with only any-of words, in the group of each.
 
-Inside a group, filters are numpy columns, so price and market are checked for
-all of them in a few vector operations, keywords by counting the group's
-keyword postings that occurred, excluded words by clearing their postings.
-The rules are exactly those of filters/rules.py, which tests hold it to.
+A brand spelling counts for the brand groups only where it is not a style
+reference (`リックオウエンス風`); as a keyword it counts wherever it occurs.
+
+Inside a group, filters are numpy columns, so price, market and the listing's
+attributes are checked for all of them in a few vector operations (condition,
+category, sale and seller type as one bit mask), keywords by counting the group's
+keyword postings that occurred, any-of words and sizes by their postings, excluded
+words by clearing their postings. The rules are exactly those of filters/rules.py,
+which tests hold it to.
 """
 
 from __future__ import annotations
@@ -26,12 +31,53 @@ import numpy as np
 
 from filters.brands import BrandTable
 from filters.rules import ListingLike
-from filters.text import is_ascii_alnum, normalize
+from filters.text import is_ascii_alnum, is_style_reference, normalize
 from lib.markets import MARKETS
+from lib.vocabulary import CATEGORIES, CONDITIONS, SALE_TYPES, SELLER_TYPES, normalize_size
 
 NO_MAXIMUM = np.iinfo(np.int64).max
 MARKET_BITS = {market.code: 1 << position for position, market in enumerate(MARKETS)}
 ALL_MARKETS = (1 << len(MARKET_BITS)) - 1
+
+
+# The single-valued attributes, each a segment of one bit mask: a bit for "not stated",
+# then one per value. A listing sets one bit in each segment; a filter allows it when
+# its mask holds all of the listing's bits.
+_ATTRIBUTES = (
+    ("conditions", "condition", CONDITIONS),
+    ("categories", "category", CATEGORIES),
+    ("sale_types", "sale_type", SALE_TYPES),
+    ("seller_types", "seller_type", SELLER_TYPES),
+)
+_ATTRIBUTE_BITS: dict[str, dict[str | None, int]] = {}
+_offset = 0
+for _, _field, _values in _ATTRIBUTES:
+    _ATTRIBUTE_BITS[_field] = {
+        value: 1 << (_offset + position) for position, value in enumerate([None, *_values])
+    }
+    _offset += len(_values) + 1
+
+
+def attribute_mask(f: IndexedFilter) -> int:
+    """The listing attribute values the filter allows; every value where it says nothing."""
+    mask = 0
+    for filter_field, listing_field, _ in _ATTRIBUTES:
+        bits = _ATTRIBUTE_BITS[listing_field]
+        allowed = getattr(f, filter_field)
+        if not allowed:
+            mask |= sum(bits.values())
+            continue
+        mask |= sum(bits.get(value, 0) for value in allowed if value is not None)
+        if f.unknown_ok:
+            mask |= bits[None]
+    return mask
+
+
+def listing_bits(listing: ListingLike) -> int:
+    """The listing's value of each single-valued attribute, one bit each."""
+    return sum(
+        _ATTRIBUTE_BITS[field].get(getattr(listing, field), 0) for _, field, _ in _ATTRIBUTES
+    )
 
 
 def market_mask(markets: Iterable[str]) -> int:
@@ -54,47 +100,69 @@ class IndexedFilter:
     price_min: int | None
     price_max: int | None
     markets: Sequence[str]
+    keywords_any: Sequence[str] = ()
+    conditions: Sequence[str] = ()
+    sizes: Sequence[str] = ()
+    categories: Sequence[str] = ()
+    sale_types: Sequence[str] = ()
+    seller_types: Sequence[str] = ()
+    unknown_ok: bool = True
+
+
+# A member of a group: its row, keyword terms, any-of terms and excluded terms.
+_Member = tuple[int, list[int], list[int], list[int]]
 
 
 class _Group:
     """Filters reached through one brand or one anchor keyword, as parallel columns."""
 
     __slots__ = (
+        "any_postings",
+        "attributes",
         "excluded",
         "filter_rows",
         "keyword_count",
         "markets",
+        "needs_any",
+        "needs_size",
         "postings",
         "price_max",
         "price_min",
         "size",
+        "size_postings",
+        "sizeless_ok",
         "without_keywords",
     )
 
-    def __init__(self, members: list[tuple[int, list[int], list[int]]], columns: _Columns) -> None:
-        rows = np.fromiter((row for row, _, _ in members), dtype=np.int64, count=len(members))
+    def __init__(self, members: list[_Member], columns: _Columns) -> None:
+        rows = np.fromiter((m[0] for m in members), dtype=np.int64, count=len(members))
         self.size = len(members)
         self.filter_rows = rows
         self.price_min = columns.price_min[rows]
         self.price_max = columns.price_max[rows]
         self.markets = columns.markets[rows]
-        self.keyword_count = np.array([len(kw) for _, kw, _ in members], dtype=np.int64)
+        self.attributes = columns.attributes[rows]
+        self.needs_size = columns.needs_size[rows]
+        # A listing that states no size passes a filter on sizes only with unknown_ok.
+        self.sizeless_ok = ~self.needs_size | columns.unknown_ok[rows]
+        self.keyword_count = np.array([len(m[1]) for m in members], dtype=np.int64)
         self.without_keywords = self.keyword_count == 0
-        postings: dict[int, list[int]] = defaultdict(list)
-        excluded: dict[int, list[int]] = defaultdict(list)
-        for position, (_, keyword_terms, exclude_terms) in enumerate(members):
-            for term in keyword_terms:
-                postings[term].append(position)
-            for term in exclude_terms:
-                excluded[term].append(position)
-        self.postings = {term: np.array(p, dtype=np.int64) for term, p in postings.items()}
-        self.excluded = {term: np.array(p, dtype=np.int64) for term, p in excluded.items()}
+        self.needs_any = np.array([bool(m[2]) for m in members], dtype=bool)
+        self.postings = _postings((position, m[1]) for position, m in enumerate(members))
+        self.any_postings = _postings((position, m[2]) for position, m in enumerate(members))
+        self.excluded = _postings((position, m[3]) for position, m in enumerate(members))
+        self.size_postings = _postings(
+            (position, columns.sizes[row]) for position, row in enumerate(rows.tolist())
+        )
 
-    def match(self, price: int, market_bit: int, terms: set[int]) -> np.ndarray:
+    def match(
+        self, price: int, market_bit: int, attributes: int, sizes: Sequence[str], terms: set[int]
+    ) -> np.ndarray:
         ok = (
             (self.price_min <= price)
             & (self.price_max >= price)
             & ((self.markets & market_bit) != 0)
+            & ((self.attributes & attributes) == attributes)
         )
         hits = [self.postings[t] for t in terms if t in self.postings]
         if hits:
@@ -102,11 +170,34 @@ class _Group:
             ok &= counts == self.keyword_count
         else:
             ok &= self.without_keywords
+        ok &= ~self.needs_any | self._any_of(self.any_postings, terms)
+        if sizes:
+            ok &= ~self.needs_size | self._any_of(self.size_postings, sizes)
+        else:
+            ok &= self.sizeless_ok
         for term in terms:
             cleared = self.excluded.get(term)
             if cleared is not None:
                 ok[cleared] = False
         return self.filter_rows[ok]
+
+    def _any_of(self, postings: dict, keys: Iterable) -> np.ndarray:
+        """Which members have at least one of `keys` among these postings."""
+        found = np.zeros(self.size, dtype=bool)
+        for key in keys:
+            positions = postings.get(key)
+            if positions is not None:
+                found[positions] = True
+        return found
+
+
+def _postings(members: Iterable[tuple[int, Iterable]]) -> dict:
+    """{key: positions of the members holding it} from (position, keys) pairs."""
+    postings: dict = defaultdict(list)
+    for position, keys in members:
+        for key in keys:
+            postings[key].append(position)
+    return {key: np.array(p, dtype=np.int64) for key, p in postings.items()}
 
 
 @dataclass
@@ -114,6 +205,11 @@ class _Columns:
     price_min: np.ndarray
     price_max: np.ndarray
     markets: np.ndarray
+    attributes: np.ndarray
+    needs_size: np.ndarray
+    unknown_ok: np.ndarray
+    #: Each filter's sizes in their one written form (a list per row, not a numpy column).
+    sizes: list[list[str]]
 
 
 class MatchResults:
@@ -157,15 +253,21 @@ class FilterIndex(MatchResults):
                 [market_mask(f.markets) for f in filters],
                 dtype=np.int64,
             ),
+            attributes=np.array([attribute_mask(f) for f in filters], dtype=np.int64),
+            needs_size=np.array([bool(f.sizes) for f in filters], dtype=bool),
+            unknown_ok=np.array([f.unknown_ok for f in filters], dtype=bool),
+            sizes=[sorted({normalize_size(size) for size in f.sizes} - {""}) for f in filters],
         )
 
         self._term_ids: dict[str, int] = {}
         brand_of_term: dict[int, set[str]] = defaultdict(set)
         keyword_sets: list[list[int]] = []
+        any_sets: list[list[int]] = []
         exclude_sets: list[list[int]] = []
         brand_keys: list[list[str]] = []
         for f in filters:
             keyword_sets.append(self._terms(f.keywords))
+            any_sets.append(self._terms(f.keywords_any))
             exclude_sets.append(self._terms(f.exclude))
             keys = sorted({brands.canonical(b) for b in f.brands} - {""})
             brand_keys.append(keys)
@@ -179,14 +281,18 @@ class FilterIndex(MatchResults):
         brand_members: dict[str, list] = defaultdict(list)
         anchor_members: dict[int, list] = defaultdict(list)
         for row, keys in enumerate(brand_keys):
-            member = (row, keyword_sets[row], exclude_sets[row])
+            member = (row, keyword_sets[row], any_sets[row], exclude_sets[row])
             if keys:
                 for key in keys:
                     brand_members[key].append(member)
             elif keyword_sets[row]:
                 anchor = min(keyword_sets[row], key=lambda t: (keyword_popularity[t], t))
                 anchor_members[anchor].append(member)
-            # A filter with neither brands nor keywords matches nothing (filters/rules.py).
+            else:
+                # Only any-of words: reached through each of them.
+                for any_term in any_sets[row]:
+                    anchor_members[any_term].append(member)
+            # A filter with no brand, keyword or any-of word matches nothing (filters/rules.py).
         self._brand_groups = {key: _Group(m, columns) for key, m in brand_members.items()}
         self._anchor_groups = {term: _Group(m, columns) for term, m in anchor_members.items()}
 
@@ -209,14 +315,16 @@ class FilterIndex(MatchResults):
         """Term ids of words; a word that normalizes to nothing can never occur."""
         return sorted({self._term(norm) for norm in map(normalize, words) if norm})
 
-    def terms_in(self, title: str) -> set[int]:
-        """Ids of the indexed terms that occur in a normalized title."""
+    def terms_in(self, title: str) -> tuple[set[int], set[int]]:
+        """Ids of the indexed terms that occur in a normalized title, and of those among
+        them that occur at least once not as a style reference (what brands count)."""
         found: set[int] = set()
+        as_brand: set[int] = set()
         if not self._term_ids:
-            return found
+            return found, as_brand
         last = len(title) - 1
         for end, (term_id, length, starts_alnum, ends_alnum) in self._automaton.iter(title):
-            if term_id in found:
+            if term_id in as_brand:
                 continue
             start = end - length + 1
             if starts_alnum and start > 0 and is_ascii_alnum(title[start - 1]):
@@ -224,13 +332,15 @@ class FilterIndex(MatchResults):
             if ends_alnum and end < last and is_ascii_alnum(title[end + 1]):
                 continue
             found.add(term_id)
-        return found
+            if not is_style_reference(title, end + 1):
+                as_brand.add(term_id)
+        return found, as_brand
 
     def match_rows(self, listing: ListingLike) -> np.ndarray:
         """Rows (positions in this index) of the filters the listing matches."""
-        terms = self.terms_in(normalize(listing.title))
+        terms, as_brand = self.terms_in(normalize(listing.title))
         groups: list[_Group] = []
-        brand_keys = {key for t in terms for key in self._brand_of_term.get(t, ())}
+        brand_keys = {key for t in as_brand for key in self._brand_of_term.get(t, ())}
         if listing.brand:
             brand_keys.add(self.brands.canonical(listing.brand))
         groups.extend(self._brand_groups[k] for k in brand_keys if k in self._brand_groups)
@@ -238,7 +348,11 @@ class FilterIndex(MatchResults):
         if not groups:
             return np.empty(0, dtype=np.int64)
         market_bit = MARKET_BITS.get(listing.market, 0)
-        found = [group.match(listing.price, market_bit, terms) for group in groups]
+        attributes = listing_bits(listing)
+        sizes = listing.sizes
+        found = [
+            group.match(listing.price, market_bit, attributes, sizes, terms) for group in groups
+        ]
         if len(found) == 1:
             return found[0]
         # A filter naming two brands that both appear is reached twice.

@@ -156,6 +156,13 @@ def load_indexed_filters(ids: set[int] | None = None) -> list[IndexedFilter]:
         "price_min",
         "price_max",
         "markets",
+        "keywords_any",
+        "conditions",
+        "sizes",
+        "categories",
+        "sale_types",
+        "seller_types",
+        "unknown_ok",
     )
     return [IndexedFilter(*row) for row in rows.values_list(*fields).iterator(chunk_size=5000)]
 

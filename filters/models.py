@@ -40,6 +40,28 @@ class Filter(models.Model):
     markets = models.JSONField(
         default=list, blank=True, help_text="Market codes; empty = all markets."
     )
+    keywords_any = models.JSONField(
+        "any of these words", default=list, blank=True, help_text="At least one must occur."
+    )
+    # What the listing must be, from lib/vocabulary.py's values; empty = any.
+    conditions = models.JSONField(default=list, blank=True)
+    sizes = models.JSONField(default=list, blank=True, help_text="Normalized size labels.")
+    categories = models.JSONField(default=list, blank=True)
+    sale_types = models.JSONField(default=list, blank=True)
+    seller_types = models.JSONField(default=list, blank=True)
+    unknown_ok = models.BooleanField(
+        "listings that don't say match",
+        default=True,
+        help_text="A listing that doesn't state a constrained attribute still matches.",
+    )
+    include_old = models.BooleanField(
+        "old listings and relists too",
+        default=False,
+        help_text="Also alert on listings listed long before we saw them, and relists.",
+    )
+    price_drops = models.BooleanField(
+        default=True, help_text="Alert when a listing seen before drops into range."
+    )
     active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -7,11 +7,13 @@ also serves the places where one filter meets a few listings, such as previews.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
 from filters.brands import BrandTable
-from filters.text import normalize, occurs
+from filters.text import normalize, occurs, occurs_as_brand
+from lib.vocabulary import normalize_size
 
 
 class ListingLike(Protocol):
@@ -25,6 +27,16 @@ class ListingLike(Protocol):
     def brand(self) -> str | None: ...
     @property
     def price(self) -> int: ...
+    @property
+    def condition(self) -> str | None: ...
+    @property
+    def sizes(self) -> Sequence[str]: ...
+    @property
+    def category(self) -> str | None: ...
+    @property
+    def sale_type(self) -> str | None: ...
+    @property
+    def seller_type(self) -> str | None: ...
 
 
 @dataclass(frozen=True)
@@ -35,6 +47,13 @@ class FilterRule:
     price_min: int | None = None
     price_max: int | None = None
     markets: tuple[str, ...] = ()
+    keywords_any: tuple[str, ...] = ()
+    conditions: tuple[str, ...] = ()
+    sizes: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    sale_types: tuple[str, ...] = ()
+    seller_types: tuple[str, ...] = ()
+    unknown_ok: bool = True
 
     @classmethod
     def of(cls, obj) -> FilterRule:
@@ -45,7 +64,29 @@ class FilterRule:
             price_min=obj.price_min,
             price_max=obj.price_max,
             markets=tuple(obj.markets),
+            keywords_any=tuple(obj.keywords_any),
+            conditions=tuple(obj.conditions),
+            sizes=tuple(obj.sizes),
+            categories=tuple(obj.categories),
+            sale_types=tuple(obj.sale_types),
+            seller_types=tuple(obj.seller_types),
+            unknown_ok=obj.unknown_ok,
         )
+
+    def attribute_conditions(
+        self, listing: ListingLike
+    ) -> list[tuple[tuple[str, ...], str | None]]:
+        """Each single-valued attribute the filter constrains: (allowed values, the listing's)."""
+        return [
+            (allowed, value)
+            for allowed, value in (
+                (self.conditions, listing.condition),
+                (self.categories, listing.category),
+                (self.sale_types, listing.sale_type),
+                (self.seller_types, listing.seller_type),
+            )
+            if allowed
+        ]
 
 
 def _words(words: tuple[str, ...]) -> list[str]:
@@ -61,9 +102,28 @@ def brand_matches(rule: FilterRule, listing: ListingLike, title: str, brands: Br
         key = brands.canonical(brand)
         if key == listing_brand:
             return True
-        if any(occurs(spelling, title) for spelling in brands.spellings(key)):
+        # A spelling followed by 風, "style" and the like names a style, not the brand.
+        if any(occurs_as_brand(spelling, title) for spelling in brands.spellings(key)):
             return True
     return False
+
+
+def attributes_match(rule: FilterRule, listing: ListingLike) -> bool:
+    """Condition, category, sale and seller type, sizes: each constrained one must be among
+    the filter's; a listing that doesn't state one matches only when `unknown_ok`."""
+    for allowed, value in rule.attribute_conditions(listing):
+        if value is None:
+            if not rule.unknown_ok:
+                return False
+        elif value not in allowed:
+            return False
+    if rule.sizes:
+        if not listing.sizes:
+            return rule.unknown_ok
+        wanted = {normalize_size(size) for size in rule.sizes}
+        if wanted.isdisjoint(listing.sizes):
+            return False
+    return True
 
 
 def filter_matches(rule: FilterRule, listing: ListingLike, brands: BrandTable) -> bool:
@@ -74,10 +134,15 @@ def filter_matches(rule: FilterRule, listing: ListingLike, brands: BrandTable) -
     if rule.price_max is not None and listing.price > rule.price_max:
         return False
     keywords = _words(rule.keywords)
-    if not keywords and not _words(rule.brands):
+    any_of = _words(rule.keywords_any)
+    if not keywords and not any_of and not _words(rule.brands):
+        return False
+    if not attributes_match(rule, listing):
         return False
     title = normalize(listing.title)
     if not all(occurs(word, title) for word in keywords):
+        return False
+    if any_of and not any(occurs(word, title) for word in any_of):
         return False
     if any(occurs(word, title) for word in _words(rule.exclude)):
         return False

@@ -17,7 +17,7 @@ from django.utils import timezone
 from filters.brands import BrandTable
 from filters.matching import bump_index_version
 from filters.models import Filter
-from filters.validation import FIELDS, check_whole_filter, clean_filter_fields
+from filters.validation import DEFAULTS, FIELDS, check_whole_filter, clean_filter_fields
 from lib.errors import FieldError, NotFound, QuotaExceeded, ValidationFailed
 from users.models import User
 from users.services import (
@@ -86,15 +86,7 @@ def clean_new_filter(
     data: Mapping[str, Any], brands: BrandTable, *, text_lists: bool = True
 ) -> dict[str, Any]:
     """The full set of values for a new filter: the given fields over the defaults."""
-    values: dict[str, Any] = {
-        "brands": [],
-        "keywords": [],
-        "exclude": [],
-        "price_min": None,
-        "price_max": None,
-        "markets": [],
-        "active": True,
-    }
+    values: dict[str, Any] = dict(DEFAULTS)
     values.update(clean_filter_fields(data, brands, text_lists=text_lists))
     if "name" not in values:
         raise ValidationFailed([FieldError("name", "Give the filter a name.")])

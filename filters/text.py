@@ -1,5 +1,5 @@
-"""Text normalization and the term-occurrence rule shared by every matcher: `normalize()`
-and `occurs()`, as docs/architecture.md (Matching rules) states them.
+"""Text normalization and the term-occurrence rules shared by every matcher: `normalize()`,
+`occurs()` and `occurs_as_brand()`, as docs/architecture.md (Matching rules) states them.
 """
 
 from __future__ import annotations
@@ -12,6 +12,12 @@ from lib.text import strip_invisible
 _LATIN_COMBINING_MARKS = re.compile("[\u0300-\u036f]")
 _MIDDLE_DOTS = str.maketrans("", "", "・･")
 _WHITESPACE = re.compile(r"\s+")
+# What after a brand's name makes it a style reference ("リックオウエンス風 ブーツ": boots in
+# the style of, not by, Rick Owens): Japanese suffixes, or an English word, after optional
+# spaces. "like new" describes the item's condition, not a style.
+_STYLE_REFERENCE = re.compile(
+    r" ?(?:風|系|タイプ|っぽい|ライク|インスパイア|オマージュ|(?:style|inspired|like)(?![a-z0-9])(?! new\b))"
+)
 
 
 def normalize(text: str) -> str:
@@ -45,6 +51,26 @@ def occurs(term: str, text: str) -> bool:
     start = text.find(term)
     while start != -1:
         if occurs_at(term, text, start):
+            return True
+        start = text.find(term, start + 1)
+    return False
+
+
+def is_style_reference(text: str, end: int) -> bool:
+    """Whether what follows position `end` of the normalized `text` makes the word before
+    it a style reference (風, 系, タイプ, っぽい, ライク, インスパイア, オマージュ, style,
+    inspired, like)."""
+    return _STYLE_REFERENCE.match(text, end) is not None
+
+
+def occurs_as_brand(term: str, text: str) -> bool:
+    """Whether the normalized brand spelling `term` occurs in `text` at least once as the
+    brand itself, not as a style reference."""
+    if not term:
+        return False
+    start = text.find(term)
+    while start != -1:
+        if occurs_at(term, text, start) and not is_style_reference(text, start + len(term)):
             return True
         start = text.find(term, start + 1)
     return False

@@ -10,9 +10,10 @@ another or hold a word that can never match.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from filters.brands import BrandTable
@@ -22,6 +23,15 @@ from lib.formatting import format_price as yen
 from lib.markets import CHOOSABLE
 from lib.prices import MAX_PRICE
 from lib.text import refused_character, strip_invisible
+from lib.vocabulary import (
+    CATEGORIES,
+    CONDITIONS,
+    MAX_SIZE_LENGTH,
+    MAX_SIZES,
+    SALE_TYPES,
+    SELLER_TYPES,
+    normalize_size,
+)
 
 MAX_NAME = 64
 MAX_TERM = 64
@@ -32,13 +42,61 @@ MAX_RAW_ITEMS = 5 * MAX_TERMS
 MAX_RAW_CHARACTERS = 4 * MAX_TERMS * MAX_TERM
 MAX_RAW_TEXT = 1000  # a name or a price
 
-FIELDS = ("name", "brands", "keywords", "exclude", "price_min", "price_max", "markets", "active")
+FIELDS = (
+    "name",
+    "brands",
+    "keywords",
+    "keywords_any",
+    "exclude",
+    "price_min",
+    "price_max",
+    "markets",
+    "conditions",
+    "sizes",
+    "categories",
+    "sale_types",
+    "seller_types",
+    "unknown_ok",
+    "include_old",
+    "price_drops",
+    "active",
+)
+# The lists of vocabulary values: field → (one value called, its values).
+VOCABULARIES = {
+    "conditions": ("condition", CONDITIONS),
+    "categories": ("category", CATEGORIES),
+    "sale_types": ("sale type", SALE_TYPES),
+    "seller_types": ("seller type", SELLER_TYPES),
+}
+# Yes-or-no fields, with their defaults and how a message names them.
+FLAGS = {
+    "unknown_ok": (True, "“Listings that don't say”"),
+    "include_old": (False, "“Old listings and relists”"),
+    "price_drops": (True, "“Price drops”"),
+    "active": (True, "Active"),
+}
+# What a new filter holds where its input says nothing: every list empty (no condition),
+# no price bound, the yes-or-no fields as FLAGS says.
+DEFAULTS: dict[str, Any] = {
+    **{field: [] for field in FIELDS if field not in FLAGS},
+    "price_min": None,
+    "price_max": None,
+    **{field: default for field, (default, _) in FLAGS.items()},
+}
+del DEFAULTS["name"]
+# One item of each list field, for a message showing how a list is written.
+_EXAMPLES = {
+    "markets": "mercari",
+    "sizes": "M",
+    **{field: next(iter(values)) for field, (_, values) in VOCABULARIES.items()},
+}
 _LIST_SEPARATORS = re.compile("[,、，]")
 _PRICE_DECORATION = re.compile(r"[¥￥円,\s]")
 _ASCII_INTEGER = re.compile("-?[0-9]+")
 _TERM_NOUNS = {
     "brands": ("brand", "brands"),
     "keywords": ("keyword", "keywords"),
+    "keywords_any": ("any-of word", "any-of words"),
     "exclude": ("excluded word", "excluded words"),
 }
 
@@ -76,7 +134,7 @@ def _as_items(field: str, value: Any, text_lists: bool = True) -> list[Any]:
     _check_raw_size(field, value)
     if isinstance(value, str):
         if not text_lists:
-            example = '["mercari"]' if field == "markets" else '["Rick Owens"]'
+            example = json.dumps([_EXAMPLES.get(field, "Rick Owens")], ensure_ascii=False)
             raise FieldError(
                 field,
                 f"{field} must be a list, such as {example}, not the text "
@@ -177,6 +235,49 @@ def clean_markets(value: Any, text_lists: bool = True) -> list[str]:
     return [code for code in known if code in chosen]
 
 
+def _choice_key(text: str) -> str:
+    """A value as people may type it: "Like new", "like-new" and "like_new" are one."""
+    return re.sub(r"[\s\-]+", "_", text.strip().casefold())
+
+
+def clean_choices(field: str, value: Any, text_lists: bool = True) -> list[str]:
+    """Values of one vocabulary (lib/vocabulary.py), by value or label, in its own order."""
+    noun, values = VOCABULARIES[field]
+    by_key = {_choice_key(v): v for v in values} | {
+        _choice_key(lbl): v for v, lbl in values.items()
+    }
+    chosen: set[str] = set()
+    for item in _as_items(field, value, text_lists):
+        code = by_key.get(_choice_key(item)) if isinstance(item, str) else None
+        if code is None:
+            raise FieldError(field, f"{item!r} is not a {noun}; choose from {', '.join(values)}.")
+        chosen.add(code)
+    return [code for code in values if code in chosen]
+
+
+def clean_sizes(value: Any, text_lists: bool = True) -> list[str]:
+    """Size labels in their one written form (lib.vocabulary.normalize_size), each once."""
+    sizes: list[str] = []
+    for position, item in enumerate(_as_items("sizes", value, text_lists), start=1):
+        if not isinstance(item, str):
+            raise FieldError("sizes", f"Size {position} must be text, not {item!r}.")
+        size = normalize_size(_visible("sizes", item, f"Size {position}"))
+        if not size:
+            raise FieldError("sizes", f"Size {position} is empty.")
+        if len(size) > MAX_SIZE_LENGTH:
+            raise FieldError(
+                "sizes",
+                f"Size {position} is {len(size)} characters long; keep it to {MAX_SIZE_LENGTH}.",
+            )
+        if size not in sizes:
+            sizes.append(size)
+    if len(sizes) > MAX_SIZES:
+        raise FieldError(
+            "sizes", f"At most {MAX_SIZES} sizes are allowed; you gave {len(sizes):,}."
+        )
+    return sizes
+
+
 def clean_name(value: Any) -> str:
     if isinstance(value, str) and len(value) > MAX_RAW_TEXT:
         raise FieldError(
@@ -196,9 +297,9 @@ def clean_name(value: Any) -> str:
     return name
 
 
-def clean_active(value: Any) -> bool:
+def clean_flag(field: str, value: Any) -> bool:
     if not isinstance(value, bool):
-        raise FieldError("active", "Active must be true or false.")
+        raise FieldError(field, f"{FLAGS[field][1]} must be true or false.")
     return value
 
 
@@ -210,16 +311,21 @@ def clean_filter_fields(
     `text_lists=False` for JSON input (imports, the API), where a list given as text is a
     mistake: `"brands": "Rick Owens, Sacai"` is refused rather than split.
     """
-    cleaners = {
+    cleaners: dict[str, Callable[[Any], Any]] = {
         "name": clean_name,
         "brands": lambda v: clean_terms("brands", v, brands, text_lists),
         "keywords": lambda v: clean_terms("keywords", v, text_lists=text_lists),
+        "keywords_any": lambda v: clean_terms("keywords_any", v, text_lists=text_lists),
         "exclude": lambda v: clean_terms("exclude", v, text_lists=text_lists),
         "price_min": lambda v: clean_price("price_min", v),
         "price_max": lambda v: clean_price("price_max", v),
         "markets": lambda v: clean_markets(v, text_lists),
-        "active": clean_active,
+        "sizes": lambda v: clean_sizes(v, text_lists),
     }
+    for field in VOCABULARIES:
+        cleaners[field] = functools.partial(clean_choices, field, text_lists=text_lists)
+    for field in FLAGS:
+        cleaners[field] = functools.partial(clean_flag, field)
     cleaned: dict[str, Any] = {}
     errors: list[FieldError] = []
     for key, value in data.items():
@@ -241,7 +347,7 @@ def clean_filter_fields(
 def check_whole_filter(values: Mapping[str, Any]) -> None:
     """Rules across fields, on the filter as it would be saved."""
     errors: list[FieldError] = []
-    if not values.get("brands") and not values.get("keywords"):
+    if not any(values.get(field) for field in ("brands", "keywords", "keywords_any")):
         errors.append(
             FieldError(
                 "brands",

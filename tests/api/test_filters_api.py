@@ -20,6 +20,15 @@ FILTER_FIELDS = {
     "price_min",
     "price_max",
     "markets",
+    "keywords_any",
+    "conditions",
+    "sizes",
+    "categories",
+    "sale_types",
+    "seller_types",
+    "unknown_ok",
+    "include_old",
+    "price_drops",
     "active",
     "created_at",
     "updated_at",
@@ -39,7 +48,44 @@ def test_it_creates_a_filter_with_canonical_brands_in_the_import_format(api_as):
     assert body["brands"] == ["Maison Margiela"]
     assert body["price_max"] == 50000 and body["price_min"] is None
     assert body["active"] is True
+    # The sharper conditions, at their defaults: any attribute, unknowns welcome, no old news.
+    assert body["conditions"] == body["sizes"] == body["keywords_any"] == []
+    assert (body["unknown_ok"], body["include_old"], body["price_drops"]) == (True, False, True)
     assert Filter.objects.get(pk=body["id"]).owner == user
+
+
+def test_it_takes_the_sharper_conditions_and_names_a_wrong_one(api_as):
+    client = api_as(make_user())
+    sharper = {
+        "name": "Geobaskets 27",
+        "brands": ["Rick Owens"],
+        "keywords_any": ["geobasket", "ジオバスケット"],
+        "conditions": ["like_new", "new"],
+        "sizes": ["27.0 cm", "ＵＳ９"],
+        "categories": ["footwear"],
+        "sale_types": ["fixed"],
+        "seller_types": ["individual", "shop"],
+        "unknown_ok": False,
+        "include_old": True,
+        "price_drops": False,
+    }
+    answer = client.post("/api/v1/filters/", sharper, format="json")
+    assert answer.status_code == 201, answer.json()
+    body = answer.json()
+    assert body["conditions"] == ["new", "like_new"]  # in the vocabulary's order
+    assert body["sizes"] == ["27cm", "US9"]
+    assert (body["unknown_ok"], body["include_old"], body["price_drops"]) == (False, True, False)
+
+    wrong = client.post(
+        "/api/v1/filters/",
+        {**sharper, "name": "Other", "conditions": ["mint"], "sale_types": "fixed"},
+        format="json",
+    )
+    assert wrong.status_code == 400
+    assert wrong.json() == {
+        "conditions": ["'mint' is not a condition; choose from new, like_new, good, fair, poor."],
+        "sale_types": ['sale_types must be a list, such as ["fixed"], not the text "fixed".'],
+    }
 
 
 def test_it_lists_only_the_users_filters_paginated(api_as):
@@ -91,8 +137,9 @@ def test_pages_follow_page_size(api_as):
         (
             {"name": "x", "keywords": ["coat"], "colour": "red"},
             "colour",
-            "“colour” is not a filter field; use name, brands, keywords, exclude, price_min, "
-            "price_max, markets, active.",
+            "“colour” is not a filter field; use name, brands, keywords, keywords_any, exclude, "
+            "price_min, price_max, markets, conditions, sizes, categories, sale_types, "
+            "seller_types, unknown_ok, include_old, price_drops, active.",
         ),
     ],
 )

@@ -45,7 +45,8 @@ def test_every_kind_of_filter_change_is_patched_in():
     delete_filter(bob, kapital.pk)
     patched = current_index()
     assert isinstance(patched, PatchedIndex)
-    assert matches(patched) == [[anything_rick.pk], [], [], [anything_rick.pk]]
+    # "リックオウエンス風" is in the style of Rick Owens, not by him: no brand match.
+    assert matches(patched) == [[anything_rick.pk], [], [], []]
     assert matches(patched) == matches(build_index())
 
     ban_user(bob)
@@ -57,7 +58,7 @@ def test_every_kind_of_filter_change_is_patched_in():
     assert (
         matches(patched)
         == matches(build_index())
-        == [sorted([rick.pk, anything_rick.pk]), [], [], [anything_rick.pk]]
+        == [sorted([rick.pk, anything_rick.pk]), [], [], []]
     )
 
 

@@ -1,4 +1,5 @@
-"""The compiled index agrees with the plain rules on generated filters and listings."""
+"""The compiled index agrees with the plain rules on generated filters and listings, the
+listings' attributes (stated or not), any-of words and style references included."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from hypothesis import strategies as st
 from filters.index import FilterIndex, IndexedFilter
 from filters.rules import FilterRule, filter_matches
 from lib.markets import MARKETS as REGISTRY
+from lib.vocabulary import CATEGORIES, CONDITIONS, SALE_TYPES, SELLER_TYPES
 from tests.builders import listing, shipped_brands
 
 pytestmark = pytest.mark.django_db
@@ -63,6 +65,13 @@ OTHER_WORDS = [
     "Coat",
     "AW",
     "・",  # normalizes to nothing: ignored by both matchers
+    # After a brand, these make it a style reference ("like new" does not).
+    "系",
+    "ライク",
+    "style",
+    "like",
+    "like new",
+    "likes",
 ]
 SEPARATORS = ["", " ", "  ", "・", "-", "　", "/"]
 MARKETS = [market.code for market in REGISTRY]
@@ -71,12 +80,53 @@ FILTER_MARKETS = [*MARKETS, "vinted", "MERCARI"]
 
 words = st.sampled_from(BRAND_WORDS + OTHER_WORDS)
 prices = st.one_of(st.none(), st.integers(0, 60000))
+# Sizes as filters and listings write them: two spellings of one size compare equal.
+FILTER_SIZES = ["M", "m", "Ｍ", "L", "48", "27cm", "27.0 CM", "W30", "F", "FREE"]
+LISTING_SIZES = ["M", "L", "48", "50", "27cm", "W30", "FREE"]
+VOCABULARIES = {
+    "conditions": list(CONDITIONS),
+    "categories": list(CATEGORIES),
+    "sale_types": list(SALE_TYPES),
+    "seller_types": list(SELLER_TYPES),
+}
+LISTING_FIELDS = {
+    "conditions": "condition",
+    "categories": "category",
+    "sale_types": "sale_type",
+    "seller_types": "seller_type",
+}
+
+
+def draw_attributes(draw) -> dict:
+    """A filter's attribute lists (mostly empty, as most filters leave them) and unknown_ok."""
+    chosen = {
+        field: tuple(
+            draw(st.lists(st.sampled_from(values), max_size=2, unique=True))
+            if draw(st.booleans())
+            else ()
+        )
+        for field, values in VOCABULARIES.items()
+    }
+    chosen["sizes"] = tuple(draw(st.lists(st.sampled_from(FILTER_SIZES), max_size=2)))
+    chosen["unknown_ok"] = draw(st.booleans())
+    return chosen
+
+
+def draw_listing_attributes(draw) -> dict:
+    stated = {
+        listing_field: draw(st.one_of(st.none(), st.sampled_from(VOCABULARIES[field])))
+        for field, listing_field in LISTING_FIELDS.items()
+    }
+    stated["sizes"] = tuple(draw(st.lists(st.sampled_from(LISTING_SIZES), max_size=2, unique=True)))
+    return stated
 
 
 @st.composite
 def filters(draw):
     brands = draw(st.lists(st.sampled_from([*BRAND_WORDS, "Other Brand"]), max_size=2))
-    keywords = draw(st.lists(words, min_size=0 if brands else 1, max_size=2))
+    keywords_any = draw(st.lists(words, max_size=2))
+    needs_keyword = not brands and not keywords_any
+    keywords = draw(st.lists(words, min_size=1 if needs_keyword else 0, max_size=2))
     low, high = draw(prices), draw(prices)
     if low is not None and high is not None and low > high:
         low, high = high, low
@@ -87,6 +137,8 @@ def filters(draw):
         price_min=low,
         price_max=high,
         markets=tuple(draw(st.lists(st.sampled_from(FILTER_MARKETS), max_size=2, unique=True))),
+        keywords_any=tuple(keywords_any),
+        **draw_attributes(draw),
     )
 
 
@@ -99,6 +151,7 @@ def listings(draw):
         price=draw(st.integers(0, 60000)),
         market=draw(st.sampled_from(MARKETS)),
         brand=draw(st.one_of(st.none(), st.sampled_from([*BRAND_WORDS, "Other Brand"]))),
+        **draw_listing_attributes(draw),
     )
 
 
@@ -114,6 +167,13 @@ def compile_rules(rules: list[FilterRule], brands) -> FilterIndex:
                 r.price_min,
                 r.price_max,
                 r.markets,
+                r.keywords_any,
+                r.conditions,
+                r.sizes,
+                r.categories,
+                r.sale_types,
+                r.seller_types,
+                r.unknown_ok,
             )
             for i, r in enumerate(rules)
         ],
@@ -154,6 +214,10 @@ def test_index_agrees_with_rules_on_thousands(django_db_blocker):
         )
         low = rng.choice([None, rng.randrange(0, 30000)])
         high = rng.choice([None, rng.randrange(30000, 60000)])
+        attributes = {
+            field: tuple(rng.sample(values, rng.choice([0, 0, 0, 1, 2])))
+            for field, values in VOCABULARIES.items()
+        }
         return FilterRule(
             tuple(chosen),
             tuple(keywords),
@@ -161,6 +225,10 @@ def test_index_agrees_with_rules_on_thousands(django_db_blocker):
             low,
             high,
             tuple(rng.sample(FILTER_MARKETS, rng.choice([0, 0, 1, 2]))),
+            keywords_any=tuple(rng.sample(OTHER_WORDS + BRAND_WORDS, rng.choice([0, 0, 0, 2]))),
+            sizes=tuple(rng.sample(FILTER_SIZES, rng.choice([0, 0, 0, 1, 2]))),
+            unknown_ok=rng.random() < 0.7,
+            **attributes,
         )
 
     def pick_listing():
@@ -171,6 +239,11 @@ def test_index_agrees_with_rules_on_thousands(django_db_blocker):
             price=rng.randrange(0, 60000),
             market=rng.choice(MARKETS),
             brand=rng.choice([None, None, *BRAND_WORDS]),
+            sizes=tuple(rng.sample(LISTING_SIZES, rng.choice([0, 0, 1, 2]))),
+            **{
+                listing_field: rng.choice([None, *VOCABULARIES[field]])
+                for field, listing_field in LISTING_FIELDS.items()
+            },
         )
 
     rules = [pick_rule() for _ in range(3000)]

@@ -25,6 +25,13 @@ def compiled(rule: FilterRule, record, brands) -> bool:
         rule.price_min,
         rule.price_max,
         rule.markets,
+        rule.keywords_any,
+        rule.conditions,
+        rule.sizes,
+        rule.categories,
+        rule.sale_types,
+        rule.seller_types,
+        rule.unknown_ok,
     )
     return FilterIndex([indexed], brands).match(record) == [1]
 
@@ -114,3 +121,77 @@ def test_it_limits_markets_and_empty_means_all(matches):
 def test_keyword_only_filters_match_any_brand(matches):
     assert matches(listing("Kapital センチュリーデニム"), keywords=("センチュリーデニム",))
     assert not matches(listing("Kapital デニム"), keywords=("センチュリーデニム",))
+
+
+@pytest.mark.parametrize(
+    ("title", "brand", "expected"),
+    [
+        ("リックオウエンス風 ブーツ", None, False),  # boots in his style, not his
+        ("リックオウエンス 風 ブーツ", None, False),
+        ("Rick Owens style boots", None, False),
+        ("rick owens inspired ramones", None, False),
+        ("リックオウエンスライク スニーカー", None, False),
+        ("Rick Owens like new boots", None, True),  # "like new" is the condition
+        ("リックオウエンス風 ブーツ", "Rick Owens", True),  # the listing's brand field says so
+        ("リックオウエンス風 リックオウエンス 本物", None, True),  # named once as the brand
+        ("Rick Owens boots", None, True),
+    ],
+)
+def test_a_brand_named_as_a_style_is_not_the_brand(matches, title, brand, expected):
+    record = listing(title, price=4800, brand=brand)
+    assert matches(record, brands=("Rick Owens",)) is expected
+
+
+def test_any_of_words_need_one_of_them(matches):
+    rule = {"brands": ("Sacai",), "keywords_any": ("coat", "ジャケット")}
+    assert matches(listing("sacai long coat"), **rule)
+    assert matches(listing("サカイ ジャケット"), **rule)
+    assert not matches(listing("sacai knit"), **rule)
+    # Alone, any-of words are enough to make a filter.
+    assert matches(listing("vintage coat"), keywords_any=("coat", "jacket"))
+    assert not matches(listing("vintage knit"), keywords_any=("coat", "jacket"))
+
+
+@pytest.mark.parametrize(
+    ("stated", "unknown_ok", "expected"),
+    [
+        ({"condition": "like_new"}, True, True),
+        ({"condition": "fair"}, True, False),
+        ({}, True, True),  # not stated: matches, the alert will say so
+        ({}, False, False),
+    ],
+)
+def test_conditions_and_unknowns(matches, stated, unknown_ok, expected):
+    record = listing("Sacai coat", **stated)
+    rule = {"brands": ("Sacai",), "conditions": ("new", "like_new"), "unknown_ok": unknown_ok}
+    assert matches(record, **rule) is expected
+
+
+@pytest.mark.parametrize(
+    ("sizes", "unknown_ok", "expected"),
+    [
+        (("27cm",), True, True),  # the filter's "27.0 CM" is 27cm
+        (("26cm", "27cm"), True, True),
+        (("28cm",), True, False),
+        ((), True, True),
+        ((), False, False),
+    ],
+)
+def test_sizes_compare_in_one_written_form(matches, sizes, unknown_ok, expected):
+    record = listing("Rick Owens geobasket", sizes=sizes)
+    rule = {"brands": ("Rick Owens",), "sizes": ("27.0 CM", "W30"), "unknown_ok": unknown_ok}
+    assert matches(record, **rule) is expected
+
+
+def test_every_attribute_constrained_must_hold(matches):
+    rule = {
+        "keywords": ("coat",),
+        "categories": ("outerwear",),
+        "sale_types": ("fixed",),
+        "seller_types": ("individual",),
+    }
+    fine = {"category": "outerwear", "sale_type": "fixed", "seller_type": "individual"}
+    assert matches(listing("wool coat", **fine), **rule)
+    assert not matches(listing("wool coat", **{**fine, "sale_type": "auction"}), **rule)
+    assert not matches(listing("wool coat", **{**fine, "seller_type": "shop"}), **rule)
+    assert not matches(listing("wool coat", **{**fine, "category": "tops"}), **rule)

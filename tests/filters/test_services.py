@@ -101,7 +101,9 @@ def test_it_creates_a_filter_with_brands_under_their_canonical_name():
         (
             {"name": "n", "keywords": ["a"], "pricemax": 5},
             "pricemax",
-            "“pricemax” is not a filter field; use name, brands, keywords, exclude, price_min, price_max, markets, active.",
+            "“pricemax” is not a filter field; use name, brands, keywords, keywords_any, exclude, "
+            "price_min, price_max, markets, conditions, sizes, categories, sale_types, "
+            "seller_types, unknown_ok, include_old, price_drops, active.",
         ),
     ],
 )

@@ -151,3 +151,50 @@ def test_numbers_in_messages_have_thousands_separators():
     assert errors_of({"name": "Coats", "keywords": [long_word]}) == {
         "keywords": [f"“{'a' * 20}…” is 1,500 characters long; keep each keyword to 64."]
     }
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        (
+            "conditions",
+            ["mint"],
+            "'mint' is not a condition; choose from new, like_new, good, fair, poor.",
+        ),
+        (
+            "categories",
+            "shoes",
+            "'shoes' is not a category; choose from outerwear, tops, bottoms, footwear, bags, "
+            "accessories, other.",
+        ),
+        ("sale_types", [1], "1 is not a sale type; choose from fixed, auction."),
+        ("seller_types", ["store"], "'store' is not a seller type; choose from individual, shop."),
+        ("sizes", ["M", 48], "Size 2 must be text, not 48."),
+        ("sizes", ["M", " "], "Size 2 is empty."),
+        ("sizes", ["x" * 21], "Size 1 is 21 characters long; keep it to 20."),
+        ("sizes", [f"{n}" for n in range(21)], "At most 20 sizes are allowed; you gave 21."),
+        ("keywords_any", [""], "Any-of word 1 is empty."),
+        ("unknown_ok", "yes", "“Listings that don't say” must be true or false."),
+        ("include_old", 1, "“Old listings and relists” must be true or false."),
+        ("price_drops", None, "“Price drops” must be true or false."),
+    ],
+)
+def test_the_sharper_conditions_name_what_is_wrong(field, value, message):
+    assert errors_of({"name": "Sacai", "brands": ["Sacai"], field: value}) == {field: [message]}
+
+
+def test_typed_conditions_take_labels_and_any_of_words_make_a_filter_alone():
+    found = create_filter(
+        make_user(),
+        {
+            "name": "Coats, mint",
+            "keywords_any": "coat, コート",
+            "conditions": "Like new, NEW",
+            "sale_types": "fixed",
+            "sizes": "m, Ｌ, 27.0 cm",
+        },
+    )
+    assert found.keywords_any == ["coat", "コート"] and found.brands == found.keywords == []
+    assert found.conditions == ["new", "like_new"]
+    assert found.sizes == ["M", "L", "27cm"]
+    assert (found.unknown_ok, found.include_old, found.price_drops) == (True, False, True)
