@@ -9,7 +9,8 @@ fails, raises `PageShapeError` naming the source (`page_parser`), so a site
 that changed its format is noticed at once. A source whose site answers an
 empty search with HTTP 404 and its no-results page also defines
 `is_no_results_page(body)`, which the scanner asks before calling that 404 an
-error.
+error. The sizes, category and condition a parsed item leaves unstated are read from its title
+(scraping/title_attributes.py); what the page states is kept.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from listings.records import ListingRecord, parse_listing
+from scraping.title_attributes import fill_from_title
 
 log = logging.getLogger(__name__)
 
@@ -52,12 +54,13 @@ def parse_items(
     source: str, items: Iterable[Any], parse_item: Callable[[Any], dict], next_page: str | None
 ) -> Page:
     """Run `parse_item` on each item; it returns a listing dict (whose market defaults to the
-    source's) or raises NotForSale. Whatever else it raises makes the item unreadable."""
+    source's, and whose unstated sizes, category and condition are read from its title) or
+    raises NotForSale. Whatever else it raises makes the item unreadable."""
     page = Page(next_page=next_page)
     seen: set[tuple[str, str]] = set()
     for position, item in enumerate(items, start=1):
         try:
-            record = parse_listing({"market": source, **parse_item(item)})
+            record = parse_listing({"market": source, **fill_from_title(parse_item(item))})
         except NotForSale:
             page.skipped += 1
             continue

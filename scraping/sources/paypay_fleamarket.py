@@ -13,7 +13,16 @@ an ISO 8601 time or as Unix seconds, whichever the site sends.
 The results can hold Yahoo! Auctions items: their ids do not begin with
 PayPay's `z` (`h…`, `u…`, or digits), and their price is the current bid.
 They are recorded as `yahoo_auctions` listings with their auction URL, so they
-are the same listings as Yahoo! Auctions' own scan finds and alert once.
+are the same listings as Yahoo! Auctions' own scan finds and alert once, and
+as auctions ending at their `endTime` (for PayPay's own items `endTime` is only
+when the listing lapses, a year on). Their `sellerId` is PayPay's id for the
+seller (`p…`), not the Yahoo! Auctions seller id, so it is not recorded for them.
+
+Attributes, from the item's fields: `condition` (new, used10 … used80, through
+`CONDITIONS`), `category` (its path of names, through `category_of`), `sellerId`,
+and the sale type from the id. The search items carry no sizes, no shipping
+payer, no seller type, and for the Yahoo! Auctions items no bid count or
+buy-now price: those are left out, never guessed here.
 
 A search with no results is answered with HTTP 404 and the no-results page
 (so its recorder notes; whether the JSON API does the same is not recorded).
@@ -61,6 +70,35 @@ def search_request(search: Search, base_url: str, page: str | None = None) -> Fe
     return FetchRequest(f"{base_url}/api/v1/search?{query(params)}", search.keyword or "newest")
 
 
+# `condition` → ours. PayPay's grades: 新品、未使用 / 未使用に近い / 目立った傷や汚れなし /
+# やや傷や汚れあり / 傷や汚れあり / 全体的に状態が悪い; we fold the last two into "poor".
+CONDITIONS = {
+    "new": "new",
+    "used10": "like_new",
+    "used20": "good",
+    "used40": "fair",
+    "used60": "poor",
+    "used80": "poor",
+}
+# The category path is Yahoo! Shopping's tree ("shopping" > "ゲーム、おもちゃ" > "トレーディングカード").
+# Words in a level's name → our category, tried on the deepest level first, in this order ("靴下"
+# are not shoes, "ニット帽" is not a knit top, "スウェットパンツ" is trousers). Unverified on a
+# real fashion page: the only real one holds trading cards and packing bags.
+CATEGORY_WORDS = (
+    ("accessories", ("靴下", "帽", "財布", "腕時計", "ネクタイ", "マフラー", "ストール", "手袋")),
+    ("accessories", ("サングラス", "ジュエリー", "ネックレス", "ピアス", "ファッション小物")),
+    ("footwear", ("靴", "シューズ", "スニーカー", "ブーツ", "サンダル", "パンプス", "ローファー")),
+    ("bags", ("バッグ", "リュック", "バックパック")),
+    ("bottoms", ("パンツ", "ボトムス", "スカート", "ジーンズ", "スラックス")),
+    ("outerwear", ("アウター", "ジャケット", "コート", "ブルゾン", "ジャンパー", "ダウンベスト")),
+    ("tops", ("トップス", "シャツ", "カットソー", "ニット", "セーター", "カーディガン")),
+    ("tops", ("パーカー", "スウェット", "トレーナー", "ベスト")),
+)
+# Top levels that hold no clothing, seen on the real page of 2026-08: what is under them and names
+# none of the words above is "other". Any other path none of the words names gives no category.
+NOT_CLOTHING = {2503: "DIY、工具", 2510: "楽器、手芸、コレクション", 2511: "ゲーム、おもちゃ"}
+
+
 def parse_item(item: dict[str, Any]) -> dict[str, Any]:
     if str(item.get("itemStatus", "OPEN")).upper() != "OPEN":
         raise NotForSale
@@ -68,7 +106,7 @@ def parse_item(item: dict[str, Any]) -> dict[str, Any]:
     market = CODE if str(item_id).startswith("z") else CROSSOVER
     opened = item.get("openTime")
     brand = item.get("brand") or {}
-    return {
+    listing: dict[str, Any] = {
         "market": market,
         "external_id": item_id,
         "title": item["title"],
@@ -76,8 +114,41 @@ def parse_item(item: dict[str, Any]) -> dict[str, Any]:
         "url": item_url(market, item_id),
         "image_url": item.get("thumbnailImageUrl") or "",
         "brand": brand.get("name") or None,
-        "listed_at": from_unix(opened) if str(opened).isdigit() else opened,
+        "listed_at": _time(opened),
+        "condition": CONDITIONS.get(str(item.get("condition")).lower()),
+        "category": category_of(item.get("category")),
     }
+    if market == CODE:
+        seller = item.get("sellerId") or (item.get("seller") or {}).get("id")
+        listing |= {"sale_type": "fixed", "seller_id": str(seller) if seller else None}
+    else:
+        # A Yahoo! Auctions item: its price is the current bid and its endTime the auction's end.
+        listing |= {"sale_type": "auction", "ends_at": _time(item.get("endTime"))}
+    # What the item doesn't say is left out, not sent as null: a field the dict lacks is one the
+    # title fallback in base.py may fill.
+    return {key: value for key, value in listing.items() if value is not None}
+
+
+def category_of(category: Any) -> str | None:
+    """Our category for a PayPay category object ({id, name, path: [{id, name}…]}), or None."""
+    if not isinstance(category, dict):
+        return None
+    path = [level for level in category.get("path") or [] if isinstance(level, dict)]
+    names = [str(level.get("name") or "") for level in path]
+    if category.get("name") not in names:
+        names.append(str(category.get("name") or ""))  # a path that stops above the leaf
+    for name in reversed(names):
+        for ours, words in CATEGORY_WORDS:
+            if any(word in name for word in words):
+                return ours
+    if any(level.get("id") in NOT_CLOTHING for level in path):
+        return "other"
+    return None
+
+
+def _time(value: Any) -> str | None:
+    """An ISO 8601 time as sent, or one from Unix seconds."""
+    return from_unix(value) if str(value).isdigit() else value
 
 
 def search_result(body: str | bytes) -> dict[str, Any]:

@@ -11,10 +11,25 @@ currency), with or without `itemprop="price"`. The title is the card's
 `.item-box__item-name`, else the link's `data-rat-item_name` or title. Sold
 items carry `.item-box__soldout_ribbon` and are skipped. The page gives no
 listing time.
+
+The listing attributes: every item is sold at a fixed price (`sale_type`
+"fixed"). The links' click handler pushes the item's analytics record
+(`dataLayer.push({... "event_parameter": {...}})`), which gives `seller_id`
+(`seller_user_id`), `seller_type` (`seller_user_type`: 一般 an individual,
+事業者 a business, stored as "shop") and the brand (`brand_name`, else the
+card's `.brand-name`). The category is the one Rakuma names in the link's
+title, "…のメンズのトップス(ニット/セーター)の商品詳細ページへのリンク": its
+top category through `CATEGORY_NAMES`, null when not there. The hand-written
+cards of the 2026 form carry no analytics record (no real 2026 page was
+found), so seller id and type are null on them. The page can't give the
+condition or sizes (only titles hold them, which base.py reads), shipping
+(送料込み/送料無料 appear only in titles), an end time, bids or a buy-now price.
 """
 
 from __future__ import annotations
 
+import json
+import re
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -34,6 +49,27 @@ from scraping.sources.base import (
 
 CODE = "rakuma"
 NO_RESULTS = "該当する商品が見つかりません"
+_DATA_LAYER = re.compile(r"dataLayer\.push\((\{.*\})\)", re.S)
+_LINK_SUFFIX = "の商品詳細ページへのリンク"
+SELLER_TYPES = {"一般": "individual", "事業者": "shop"}
+# Rakuma's top categories (as its link titles name them) → the listing's category. The first
+# five are on the recorded page; the others are our guesses at Rakuma's names for the other
+# kinds, unverified (a name spelt otherwise matches nothing and gives no category). Its
+# ワンピース (a dress, on the page too) is left out: a dress is none of our categories, and
+# the other sources and the title reading leave one without a category as well.
+CATEGORY_NAMES = {
+    "トップス": "tops",
+    "ジャケット/アウター": "outerwear",
+    "パンツ": "bottoms",
+    "スカート": "bottoms",
+    "バッグ": "bags",
+    "靴": "footwear",
+    "アクセサリー": "accessories",
+    "ヘアアクセサリー": "accessories",
+    "帽子": "accessories",
+    "小物": "accessories",
+    "時計": "accessories",
+}
 
 
 PAGE_SIZE = 40  # cards on a full page of the 2025 recording
@@ -72,6 +108,40 @@ def _price(box: Element, links: list[Element]) -> int:
     return int(float(amounts[0]))
 
 
+def _analytics(links: list[Element]) -> dict[str, Any]:
+    """The item's record in the links' `dataLayer.push(...)` click handler; {} when absent."""
+    for link in links:
+        if found := _DATA_LAYER.search(link.get("onclick")):
+            try:
+                record = json.loads(found.group(1))["eventData"]["event_parameter"]
+            except (ValueError, KeyError, TypeError):
+                continue
+            if isinstance(record, dict):
+                return record
+    return {}
+
+
+def _category(links: list[Element]) -> str | None:
+    """The top category named in a link's title, after the gender, before the subcategory."""
+    for link in links:
+        described = link.get("title")
+        if not described.endswith(_LINK_SUFFIX):
+            continue
+        head = described.removesuffix(_LINK_SUFFIX)
+        if head.endswith(")"):  # drop the subcategory, which may hold parentheses of its own
+            depth = 0
+            for position in range(len(head) - 1, -1, -1):
+                depth += {")": 1, "(": -1}.get(head[position], 0)
+                if depth == 0:
+                    head = head[:position]
+                    break
+        # Matched from the end: a name may itself hold の (その他), so no split on it.
+        for name, category in CATEGORY_NAMES.items():
+            if head.endswith("の" + name):
+                return category
+    return None
+
+
 def parse_item(box: Element) -> dict[str, Any]:
     if box.find(class_="item-box__soldout_ribbon") is not None:
         raise NotForSale
@@ -87,12 +157,20 @@ def parse_item(box: Element) -> dict[str, Any]:
     image = box.find("img")
     # A lazy image keeps its address in data-original; src is then a placeholder.
     src = (image.get("data-original") or image.get("src")) if image else ""
+    analytics = _analytics(links)
+    brand = box.find("a", "brand-name")
+    seller = analytics.get("seller_user_id")
     return {
         "external_id": item_id,
         "title": title,
         "price": _price(box, links),
         "url": item_url(CODE, item_id),
         "image_url": "" if "item_square_dummy" in src else src,
+        "brand": analytics.get("brand_name") or (brand.text() if brand else None),
+        "sale_type": "fixed",
+        "seller_id": str(seller) if seller not in (None, "") else None,
+        "seller_type": SELLER_TYPES.get(str(analytics.get("seller_user_type"))),
+        "category": _category(links),
     }
 
 
