@@ -82,7 +82,7 @@ def test_a_new_alias_matches_at_once_and_a_taken_one_is_refused(admin_client):
     owner = make_user()
     make_filter(owner, brands=["Sacai"])
     assert ingest_listings([listing("サカイ ニット")]).alerts == 1
-    assert ingest_listings([listing("ｓａｃａｉ風 ニット")]).alerts == 1  # full width folds
+    assert ingest_listings([listing("ｓａｃａｉ ニット")]).alerts == 1  # full width folds
     assert ingest_listings([listing("シャカイ ニット")]).alerts == 0
     sacai = BrandAlias.objects.get(alias="サカイ").brand
     add = reverse("admin:filters_brandalias_add")
