@@ -72,6 +72,7 @@ def qcluster() -> subprocess.Popen:
     env = {"DATABASE_URL": subprocess_database_url(), "Q_WORKERS": "2"}
     process = start_in_own_group([sys.executable, "manage.py", "qcluster"], env)
     read_until(process, "cluster running", timeout=60)
+    time.sleep(2)  # its processes are all up, as a service running for a while has them
     return process
 
 
