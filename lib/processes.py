@@ -15,15 +15,31 @@ def stop_on_signals(stopping: threading.Event, log: logging.Logger, doing: str) 
     """On SIGTERM or SIGINT, set `stopping` and log "received SIGTERM, <doing>" once: a
     second signal (a process group's and a parent's, as under `make run`) says nothing more,
     nor do the processes forked after this (a Ctrl-C reaches them too; their parent stops
-    them)."""
+    them).
+
+    The handler only writes the signal's number to a pipe; a thread reading it sets the
+    event and logs. A handler runs in the main thread between any two bytecodes, so one
+    that set the event or logged itself could interrupt that same thread inside
+    `stopping.wait()` or a logging call, and wait forever on the lock it holds there.
+    """
     installer = os.getpid()
+    read_end, write_end = os.pipe()
+    requested = False
 
     def request_stop(signum: int, frame: object) -> None:
-        if stopping.is_set() or os.getpid() != installer:
+        nonlocal requested
+        if requested or os.getpid() != installer:
             return
-        stopping.set()
-        log.info("received %s, %s", signal.Signals(signum).name, doing)
+        requested = True
+        os.write(write_end, bytes([signum]))
 
+    def stop_when_signalled() -> None:
+        signum = os.read(read_end, 1)[0]
+        # Said before the stop starts: a process may be gone a moment after the event is set.
+        log.info("received %s, %s", signal.Signals(signum).name, doing)
+        stopping.set()
+
+    threading.Thread(target=stop_when_signalled, name="stop-signal", daemon=True).start()
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
 
