@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from filters.index import IndexedFilter
 from lib.markets import CHOOSABLE
+from lib.vocabulary import CATEGORIES, CONDITIONS, SALE_TYPES, SELLER_TYPES
 
 SHIPPED = [
     ("Rick Owens", ["リックオウエンス", "ﾘｯｸｵｳｴﾝｽ", "RICK OWENS"]),
@@ -128,6 +129,14 @@ class BenchListing:
     title: str
     brand: str | None
     price: int
+    condition: str | None = None
+    sizes: tuple[str, ...] = ()
+    category: str | None = None
+    sale_type: str | None = None
+    seller_type: str | None = None
+
+
+SIZES = ["S", "M", "L", "XL", "1", "2", "3", "46", "48", "27cm", "28cm", "FREE"]
 
 
 class Workload:
@@ -135,6 +144,9 @@ class Workload:
         """`broad`: the mix above. `selective`: every filter names a model, as
         seasoned hunters' filters do, so a listing alerts a handful of users."""
         self.rng = random.Random(seed)
+        # The listing attributes and the filters' conditions on them draw from a stream of
+        # their own, so the titles, prices and words stay those of earlier runs.
+        self.attribute_rng = random.Random(seed + 1)
         self.profile = profile
         tail = []
         for _ in range(300):
@@ -187,9 +199,31 @@ class Workload:
                     price_min=low,
                     price_max=high,
                     markets=rng.sample(MARKETS, rng.choice([0, 0, 0, 1, 2])),
+                    **self._filter_attributes(),
                 )
             )
         return made
+
+    def _filter_attributes(self) -> dict:
+        """A quarter of filters ask for conditions, sizes or a category, as fashion hunters
+        do; a few for a sale or seller type or any-of words, some refusing unknowns."""
+        rng = self.attribute_rng
+        chosen: dict = {}
+        if rng.random() < 0.25:
+            chosen["conditions"] = rng.sample(list(CONDITIONS), rng.choice([1, 2, 3]))
+        if rng.random() < 0.25:
+            chosen["sizes"] = rng.sample(SIZES, rng.choice([1, 2]))
+        if rng.random() < 0.2:
+            chosen["categories"] = [rng.choice(list(CATEGORIES))]
+        if rng.random() < 0.05:
+            chosen["sale_types"] = [rng.choice(list(SALE_TYPES))]
+        if rng.random() < 0.05:
+            chosen["seller_types"] = [rng.choice(list(SELLER_TYPES))]
+        if rng.random() < 0.05:
+            chosen["keywords_any"] = rng.sample(ITEMS, 2)
+        if chosen and rng.random() < 0.3:
+            chosen["unknown_ok"] = False
+        return chosen
 
     def listings(self, count: int) -> list[BenchListing]:
         rng = self.rng
@@ -215,8 +249,27 @@ class Workload:
             words.append(rng.choice(["S", "M", "L", "1", "2", "3", "42", "27cm", "フリー"]))
             rng.shuffle(words[1:])
             price = int(min(2_000_000, max(300, rng.lognormvariate(9.9, 0.9))) // 100 * 100)
-            made.append(BenchListing(rng.choice(MARKETS), " ".join(words), brand_field, price))
+            made.append(
+                BenchListing(
+                    rng.choice(MARKETS), " ".join(words), brand_field, price, **self._stated()
+                )
+            )
         return made
+
+    def _stated(self) -> dict:
+        """What a listing's page states: most say a condition and a category, half a size."""
+        rng = self.attribute_rng
+
+        def sometimes(chance: float, values: list[str]) -> str | None:
+            return rng.choice(values) if rng.random() < chance else None
+
+        return {
+            "condition": sometimes(0.8, list(CONDITIONS)),
+            "sizes": tuple(rng.sample(SIZES, 1)) if rng.random() < 0.5 else (),
+            "category": sometimes(0.7, list(CATEGORIES)),
+            "sale_type": sometimes(0.95, list(SALE_TYPES)),
+            "seller_type": sometimes(0.6, list(SELLER_TYPES)),
+        }
 
 
 def bench_discord_id(owner_id: int) -> str:

@@ -121,6 +121,8 @@ class _Group:
         "attributes",
         "excluded",
         "filter_rows",
+        "has_any",
+        "has_sizes",
         "keyword_count",
         "markets",
         "needs_any",
@@ -148,6 +150,9 @@ class _Group:
         self.keyword_count = np.array([len(m[1]) for m in members], dtype=np.int64)
         self.without_keywords = self.keyword_count == 0
         self.needs_any = np.array([bool(m[2]) for m in members], dtype=bool)
+        # Most groups have no filter on any-of words or sizes: their checks are skipped.
+        self.has_any = bool(self.needs_any.any())
+        self.has_sizes = bool(self.needs_size.any())
         self.postings = _postings((position, m[1]) for position, m in enumerate(members))
         self.any_postings = _postings((position, m[2]) for position, m in enumerate(members))
         self.excluded = _postings((position, m[3]) for position, m in enumerate(members))
@@ -170,11 +175,13 @@ class _Group:
             ok &= counts == self.keyword_count
         else:
             ok &= self.without_keywords
-        ok &= ~self.needs_any | self._any_of(self.any_postings, terms)
-        if sizes:
-            ok &= ~self.needs_size | self._any_of(self.size_postings, sizes)
-        else:
-            ok &= self.sizeless_ok
+        if self.has_any:
+            ok &= ~self.needs_any | self._any_of(self.any_postings, terms)
+        if self.has_sizes:
+            if sizes:
+                ok &= ~self.needs_size | self._any_of(self.size_postings, sizes)
+            else:
+                ok &= self.sizeless_ok
         for term in terms:
             cleared = self.excluded.get(term)
             if cleared is not None:
