@@ -33,37 +33,31 @@ from filters.brands import BrandTable
 from filters.rules import ListingLike
 from filters.text import is_ascii_alnum, is_style_reference, normalize
 from lib.markets import MARKETS
-from lib.vocabulary import CATEGORIES, CONDITIONS, SALE_TYPES, SELLER_TYPES, normalize_size
+from lib.vocabulary import CHOICES, normalize_size
 
 NO_MAXIMUM = np.iinfo(np.int64).max
 MARKET_BITS = {market.code: 1 << position for position, market in enumerate(MARKETS)}
 ALL_MARKETS = (1 << len(MARKET_BITS)) - 1
 
 
-# The single-valued attributes, each a segment of one bit mask: a bit for "not stated",
-# then one per value. A listing sets one bit in each segment; a filter allows it when
-# its mask holds all of the listing's bits.
-_ATTRIBUTES = (
-    ("conditions", "condition", CONDITIONS),
-    ("categories", "category", CATEGORIES),
-    ("sale_types", "sale_type", SALE_TYPES),
-    ("seller_types", "seller_type", SELLER_TYPES),
-)
+# The single-valued attributes (lib/vocabulary.py CHOICES), each a segment of one bit mask:
+# a bit for "not stated", then one per value. A listing sets one bit in each segment; a
+# filter allows it when its mask holds all of the listing's bits.
 _ATTRIBUTE_BITS: dict[str, dict[str | None, int]] = {}
 _offset = 0
-for _, _field, _values in _ATTRIBUTES:
-    _ATTRIBUTE_BITS[_field] = {
-        value: 1 << (_offset + position) for position, value in enumerate([None, *_values])
+for _choice in CHOICES:
+    _ATTRIBUTE_BITS[_choice.listing_field] = {
+        value: 1 << (_offset + position) for position, value in enumerate([None, *_choice.values])
     }
-    _offset += len(_values) + 1
+    _offset += len(_choice.values) + 1
 
 
 def attribute_mask(f: IndexedFilter) -> int:
     """The listing attribute values the filter allows; every value where it says nothing."""
     mask = 0
-    for filter_field, listing_field, _ in _ATTRIBUTES:
-        bits = _ATTRIBUTE_BITS[listing_field]
-        allowed = getattr(f, filter_field)
+    for choice in CHOICES:
+        bits = _ATTRIBUTE_BITS[choice.listing_field]
+        allowed = getattr(f, choice.filter_field)
         if not allowed:
             mask |= sum(bits.values())
             continue
@@ -75,9 +69,7 @@ def attribute_mask(f: IndexedFilter) -> int:
 
 def listing_bits(listing: ListingLike) -> int:
     """The listing's value of each single-valued attribute, one bit each."""
-    return sum(
-        _ATTRIBUTE_BITS[field].get(getattr(listing, field), 0) for _, field, _ in _ATTRIBUTES
-    )
+    return sum(bits.get(getattr(listing, field), 0) for field, bits in _ATTRIBUTE_BITS.items())
 
 
 def market_mask(markets: Iterable[str]) -> int:

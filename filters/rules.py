@@ -13,7 +13,7 @@ from typing import Protocol
 
 from filters.brands import BrandTable
 from filters.text import normalize, occurs, occurs_as_brand
-from lib.vocabulary import normalize_size
+from lib.vocabulary import CHOICES, normalize_size
 
 
 class ListingLike(Protocol):
@@ -78,14 +78,9 @@ class FilterRule:
     ) -> list[tuple[tuple[str, ...], str | None]]:
         """Each single-valued attribute the filter constrains: (allowed values, the listing's)."""
         return [
-            (allowed, value)
-            for allowed, value in (
-                (self.conditions, listing.condition),
-                (self.categories, listing.category),
-                (self.sale_types, listing.sale_type),
-                (self.seller_types, listing.seller_type),
-            )
-            if allowed
+            (allowed, getattr(listing, choice.listing_field))
+            for choice in CHOICES
+            if (allowed := getattr(self, choice.filter_field))
         ]
 
 

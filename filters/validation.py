@@ -23,15 +23,7 @@ from lib.formatting import format_price as yen
 from lib.markets import CHOOSABLE
 from lib.prices import MAX_PRICE
 from lib.text import refused_character, strip_invisible
-from lib.vocabulary import (
-    CATEGORIES,
-    CONDITIONS,
-    MAX_SIZE_LENGTH,
-    MAX_SIZES,
-    SALE_TYPES,
-    SELLER_TYPES,
-    normalize_size,
-)
+from lib.vocabulary import CHOICES, MAX_SIZE_LENGTH, MAX_SIZES, normalize_size
 
 MAX_NAME = 64
 MAX_TERM = 64
@@ -61,13 +53,8 @@ FIELDS = (
     "price_drops",
     "active",
 )
-# The lists of vocabulary values: field → (one value called, its values).
-VOCABULARIES = {
-    "conditions": ("condition", CONDITIONS),
-    "categories": ("category", CATEGORIES),
-    "sale_types": ("sale type", SALE_TYPES),
-    "seller_types": ("seller type", SELLER_TYPES),
-}
+# The lists of vocabulary values: the filter's field → its vocabulary.
+VOCABULARIES = {choice.filter_field: choice for choice in CHOICES}
 # Yes-or-no fields, with their defaults and how a message names them.
 FLAGS = {
     "unknown_ok": (True, "“Listings that don't say”"),
@@ -78,17 +65,16 @@ FLAGS = {
 # What a new filter holds where its input says nothing: every list empty (no condition),
 # no price bound, the yes-or-no fields as FLAGS says.
 DEFAULTS: dict[str, Any] = {
-    **{field: [] for field in FIELDS if field not in FLAGS},
+    **{field: [] for field in FIELDS if field not in {"name", *FLAGS}},
     "price_min": None,
     "price_max": None,
     **{field: default for field, (default, _) in FLAGS.items()},
 }
-del DEFAULTS["name"]
 # One item of each list field, for a message showing how a list is written.
 _EXAMPLES = {
     "markets": "mercari",
     "sizes": "M",
-    **{field: next(iter(values)) for field, (_, values) in VOCABULARIES.items()},
+    **{field: next(iter(choice.values)) for field, choice in VOCABULARIES.items()},
 }
 _LIST_SEPARATORS = re.compile("[,、，]")
 _PRICE_DECORATION = re.compile(r"[¥￥円,\s]")
@@ -242,7 +228,8 @@ def _choice_key(text: str) -> str:
 
 def clean_choices(field: str, value: Any, text_lists: bool = True) -> list[str]:
     """Values of one vocabulary (lib/vocabulary.py), by value or label, in its own order."""
-    noun, values = VOCABULARIES[field]
+    choice = VOCABULARIES[field]
+    noun, values = choice.noun, choice.values
     by_key = {_choice_key(v): v for v in values} | {
         _choice_key(lbl): v for v, lbl in values.items()
     }

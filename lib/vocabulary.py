@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import dataclass
 
 # Each vocabulary: stored value → how people read it, in order from best to worst or
 # from most to least common.
@@ -30,6 +31,25 @@ CATEGORIES = {
 }
 SALE_TYPES = {"fixed": "Fixed price", "auction": "Auction"}
 SELLER_TYPES = {"individual": "Individual", "shop": "Shop"}
+
+
+@dataclass(frozen=True)
+class Choice:
+    """A single-valued listing attribute with a vocabulary, which a filter constrains with
+    a list of allowed values (empty: any)."""
+
+    listing_field: str  # the listing's field: "condition"
+    filter_field: str  # the filter's list: "conditions"
+    noun: str  # one value, as a message calls it: "condition"
+    values: dict[str, str]
+
+
+CHOICES = (
+    Choice("condition", "conditions", "condition", CONDITIONS),
+    Choice("category", "categories", "category", CATEGORIES),
+    Choice("sale_type", "sale_types", "sale type", SALE_TYPES),
+    Choice("seller_type", "seller_types", "seller type", SELLER_TYPES),
+)
 
 MAX_SIZES = 20  # size labels on one listing or one filter
 MAX_SIZE_LENGTH = 20  # characters in one size label

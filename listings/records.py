@@ -19,15 +19,7 @@ from lib.formatting import format_price
 from lib.markets import Market
 from lib.prices import MAX_PRICE
 from lib.text import describe_character, forbidden_character, is_invisible
-from lib.vocabulary import (
-    CATEGORIES,
-    CONDITIONS,
-    MAX_SIZE_LENGTH,
-    MAX_SIZES,
-    SALE_TYPES,
-    SELLER_TYPES,
-    normalize_size,
-)
+from lib.vocabulary import CHOICES, MAX_SIZE_LENGTH, MAX_SIZES, Choice, normalize_size
 
 REQUIRED = ("market", "external_id", "title", "price", "url")
 ATTRIBUTES = (
@@ -43,13 +35,6 @@ ATTRIBUTES = (
     "shipping_included",
 )
 KNOWN = (*REQUIRED, "brand", "currency", "image_url", "listed_at", *ATTRIBUTES)
-# The vocabulary fields: the record's field → its values (lib/vocabulary.py).
-CHOICES = {
-    "condition": CONDITIONS,
-    "category": CATEGORIES,
-    "sale_type": SALE_TYPES,
-    "seller_type": SELLER_TYPES,
-}
 
 
 @dataclass(frozen=True)
@@ -191,12 +176,14 @@ def _time(key: str, value: Any) -> datetime | None:
         raise FieldError(key, f"{shown(value)} is out of range") from None
 
 
-def _choice(key: str, value: Any) -> str | None:
+def _choice(choice: Choice, value: Any) -> str | None:
     if value is None:
         return None
-    values = CHOICES[key]
-    if not isinstance(value, str) or value not in values:
-        raise FieldError(key, f"must be one of {', '.join(values)} or null, not {shown(value)}")
+    if not isinstance(value, str) or value not in choice.values:
+        raise FieldError(
+            choice.listing_field,
+            f"must be one of {', '.join(choice.values)} or null, not {shown(value)}",
+        )
     return value
 
 
@@ -260,7 +247,7 @@ def parse_listing(data: dict[str, Any]) -> ListingRecord:
     url = check(_url, data, "url", True)
     image_url = check(_url, data, "image_url", False)
     listed_at = check(_time, "listed_at", data.get("listed_at"))
-    choices = {key: check(_choice, key, data.get(key)) for key in CHOICES}
+    choices = {c.listing_field: check(_choice, c, data.get(c.listing_field)) for c in CHOICES}
     sizes = check(_sizes, data.get("sizes"))
     seller_id = check(_text, data, "seller_id", 128, False)
     ends_at = check(_time, "ends_at", data.get("ends_at"))
