@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
+from types import SimpleNamespace
 from typing import Any
 
 from filters.brands import BrandTable
 from filters.models import Filter
 from filters.rules import FilterRule, filter_matches
-from filters.validation import clean_filter_fields
+from filters.validation import DEFAULTS, clean_filter_fields
 from listings.models import Listing
 
 RECENT_LISTINGS = 2000
 # What a preview of unsaved input looks at: the fields that decide matching.
-MATCHING_FIELDS = ("brands", "keywords", "exclude", "price_min", "price_max", "markets")
+MATCHING_FIELDS = tuple(field.name for field in dataclasses.fields(FilterRule))
 
 
 def _matches(rule: FilterRule, brands: BrandTable, limit: int) -> list[Listing]:
@@ -38,12 +40,7 @@ def preview_matches(data: Mapping[str, Any], limit: int = 5) -> list[Listing]:
     brands = BrandTable.load()
     wanted = {key: value for key, value in data.items() if key in MATCHING_FIELDS}
     values = clean_filter_fields(wanted, brands)
-    rule = FilterRule(
-        brands=tuple(values.get("brands", ())),
-        keywords=tuple(values.get("keywords", ())),
-        exclude=tuple(values.get("exclude", ())),
-        price_min=values.get("price_min"),
-        price_max=values.get("price_max"),
-        markets=tuple(values.get("markets", ())),
+    rule = FilterRule.of(
+        SimpleNamespace(**{f: values.get(f, DEFAULTS[f]) for f in MATCHING_FIELDS})
     )
     return _matches(rule, brands, limit)

@@ -7,9 +7,10 @@ also serves the places where one filter meets a few listings, such as previews.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from filters.brands import BrandTable
 from filters.text import normalize, occurs, occurs_as_brand
@@ -57,21 +58,12 @@ class FilterRule:
 
     @classmethod
     def of(cls, obj) -> FilterRule:
-        return cls(
-            brands=tuple(obj.brands),
-            keywords=tuple(obj.keywords),
-            exclude=tuple(obj.exclude),
-            price_min=obj.price_min,
-            price_max=obj.price_max,
-            markets=tuple(obj.markets),
-            keywords_any=tuple(obj.keywords_any),
-            conditions=tuple(obj.conditions),
-            sizes=tuple(obj.sizes),
-            categories=tuple(obj.categories),
-            sale_types=tuple(obj.sale_types),
-            seller_types=tuple(obj.seller_types),
-            unknown_ok=obj.unknown_ok,
-        )
+        """The rule of anything with a filter's fields (a Filter row, an IndexedFilter)."""
+        values: dict[str, Any] = {}
+        for field in dataclasses.fields(cls):
+            value = getattr(obj, field.name)
+            values[field.name] = tuple(value) if isinstance(value, list | tuple) else value
+        return cls(**values)
 
     def attribute_conditions(
         self, listing: ListingLike
