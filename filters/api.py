@@ -25,6 +25,7 @@ from filters.services import (
     set_filter_active,
     update_filter,
 )
+from filters.validation import FIELDS
 from lib.errors import FieldError, NotFound
 from lib.markets import CHOOSABLE
 from lib.vocabulary import CATEGORIES, CONDITIONS, SALE_TYPES, SELLER_TYPES
@@ -35,6 +36,11 @@ from users.signed_in import signed_in_user
 # Sent back by a client that PATCHes what it read; not inputs, so left out quietly.
 READ_ONLY_FIELDS = ("id", "created_at", "updated_at")
 PREVIEW_LIMIT = 20
+
+
+def choices_list(values: dict[str, str], **options: Any) -> serializers.ListField:
+    """A list of values of one vocabulary (lib/vocabulary.py)."""
+    return serializers.ListField(child=serializers.ChoiceField(choices=list(values)), **options)
 
 
 class FilterSerializer(serializers.ModelSerializer):
@@ -49,44 +55,15 @@ class FilterSerializer(serializers.ModelSerializer):
     keywords_any = serializers.ListField(
         child=serializers.CharField(), help_text="At least one must occur; empty: no such rule."
     )
-    conditions = serializers.ListField(
-        child=serializers.ChoiceField(choices=list(CONDITIONS)), help_text="Empty: any."
-    )
+    conditions = choices_list(CONDITIONS, help_text="Empty: any.")
     sizes = serializers.ListField(child=serializers.CharField(), help_text="Empty: any.")
-    categories = serializers.ListField(
-        child=serializers.ChoiceField(choices=list(CATEGORIES)), help_text="Empty: any."
-    )
-    sale_types = serializers.ListField(
-        child=serializers.ChoiceField(choices=list(SALE_TYPES)), help_text="Empty: any."
-    )
-    seller_types = serializers.ListField(
-        child=serializers.ChoiceField(choices=list(SELLER_TYPES)), help_text="Empty: any."
-    )
+    categories = choices_list(CATEGORIES, help_text="Empty: any.")
+    sale_types = choices_list(SALE_TYPES, help_text="Empty: any.")
+    seller_types = choices_list(SELLER_TYPES, help_text="Empty: any.")
 
     class Meta:
         model = Filter
-        fields = [
-            "id",
-            "name",
-            "brands",
-            "keywords",
-            "keywords_any",
-            "exclude",
-            "price_min",
-            "price_max",
-            "markets",
-            "conditions",
-            "sizes",
-            "categories",
-            "sale_types",
-            "seller_types",
-            "unknown_ok",
-            "include_old",
-            "price_drops",
-            "active",
-            "created_at",
-            "updated_at",
-        ]
+        fields = ["id", *FIELDS, "created_at", "updated_at"]
         read_only_fields = fields
 
 
@@ -103,19 +80,11 @@ class FilterInputSerializer(serializers.Serializer):
         child=serializers.ChoiceField(choices=list(CHOOSABLE)), required=False
     )
     keywords_any = serializers.ListField(child=serializers.CharField(max_length=64), required=False)
-    conditions = serializers.ListField(
-        child=serializers.ChoiceField(choices=list(CONDITIONS)), required=False
-    )
+    conditions = choices_list(CONDITIONS, required=False)
     sizes = serializers.ListField(child=serializers.CharField(max_length=20), required=False)
-    categories = serializers.ListField(
-        child=serializers.ChoiceField(choices=list(CATEGORIES)), required=False
-    )
-    sale_types = serializers.ListField(
-        child=serializers.ChoiceField(choices=list(SALE_TYPES)), required=False
-    )
-    seller_types = serializers.ListField(
-        child=serializers.ChoiceField(choices=list(SELLER_TYPES)), required=False
-    )
+    categories = choices_list(CATEGORIES, required=False)
+    sale_types = choices_list(SALE_TYPES, required=False)
+    seller_types = choices_list(SELLER_TYPES, required=False)
     unknown_ok = serializers.BooleanField(required=False)
     include_old = serializers.BooleanField(required=False)
     price_drops = serializers.BooleanField(required=False)

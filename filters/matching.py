@@ -26,6 +26,7 @@ the row as often as before, which is what the copy is for.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 import time
@@ -147,23 +148,8 @@ def load_indexed_filters(ids: set[int] | None = None) -> list[IndexedFilter]:
     rows = Filter.objects.matchable()
     if ids is not None:
         rows = rows.filter(id__in=ids)
-    fields = (
-        "id",
-        "owner_id",
-        "brands",
-        "keywords",
-        "exclude",
-        "price_min",
-        "price_max",
-        "markets",
-        "keywords_any",
-        "conditions",
-        "sizes",
-        "categories",
-        "sale_types",
-        "seller_types",
-        "unknown_ok",
-    )
+    # IndexedFilter's fields are Filter's columns, in its order.
+    fields = [field.name for field in dataclasses.fields(IndexedFilter)]
     return [IndexedFilter(*row) for row in rows.values_list(*fields).iterator(chunk_size=5000)]
 
 
