@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, models, transaction
+from django.db import models
 from django.db.models.functions import RowNumber, TruncDate, TruncHour
 from django.utils import timezone
 
+from lib.tallies import add_to_row
 from lib.text import cut
 
 # Percentiles of each hour's delivery latency come from at most this many of its newest
@@ -269,19 +270,11 @@ OUTCOMES = ("queued", "sent", "failed", "skipped")
 
 class AlertTallyQuerySet(models.QuerySet):
     def add(self, outcomes: dict[str, dict[datetime, int]]) -> None:
-        """Add these counts (AlertQuerySet.outcomes_per_hour's shape) to the stored ones:
-        an UPDATE that adds, else an INSERT; when another deletion inserted the row first,
-        the UPDATE again."""
+        """Add these counts (AlertQuerySet.outcomes_per_hour's shape) to the stored ones,
+        beside other deletions doing the same (lib.tallies.add_to_row)."""
         for outcome, per_hour in outcomes.items():
             for hour, count in per_hour.items():
-                row = self.filter(hour=hour, outcome=outcome)
-                if row.update(count=models.F("count") + count):
-                    continue
-                try:
-                    with transaction.atomic():
-                        self.create(hour=hour, outcome=outcome, count=count)
-                except IntegrityError:
-                    row.update(count=models.F("count") + count)
+                add_to_row(self, {"hour": hour, "outcome": outcome}, {"count": count})
 
     def outcomes_per_hour(self, since: datetime) -> dict[str, dict[datetime, int]]:
         """The kept counts from `since`, in AlertQuerySet.outcomes_per_hour's shape."""
@@ -329,27 +322,18 @@ class DiscordHourQuerySet(models.QuerySet):
     def add(
         self, at: datetime, requests: int, rate_limited_global: int, rate_limited_route: int
     ) -> None:
-        """Add to the row of the hour (UTC) holding `at`, beside other senders doing the same:
-        an UPDATE that adds; else the row's INSERT; when another sender inserted it first,
-        the UPDATE again."""
+        """Add to the row of the hour (UTC) holding `at`, beside other senders doing the same
+        (lib.tallies.add_to_row)."""
         hour = at.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
-        added = {
-            "requests": models.F("requests") + requests,
-            "rate_limited_global": models.F("rate_limited_global") + rate_limited_global,
-            "rate_limited_route": models.F("rate_limited_route") + rate_limited_route,
-        }
-        if self.filter(hour=hour).update(**added):
-            return
-        try:
-            with transaction.atomic():
-                self.create(
-                    hour=hour,
-                    requests=requests,
-                    rate_limited_global=rate_limited_global,
-                    rate_limited_route=rate_limited_route,
-                )
-        except IntegrityError:
-            self.filter(hour=hour).update(**added)
+        add_to_row(
+            self,
+            {"hour": hour},
+            {
+                "requests": requests,
+                "rate_limited_global": rate_limited_global,
+                "rate_limited_route": rate_limited_route,
+            },
+        )
 
     def since(self, start: datetime) -> list[DiscordHour]:
         """The hours from `start` on, oldest first, for the staff dashboard's chart."""
