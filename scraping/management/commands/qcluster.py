@@ -54,13 +54,14 @@ class Command(BaseCommand):
         cluster = Cluster()
         stopping = threading.Event()
 
-        # Installed after Cluster() so they replace django-q2's own handlers.
+        # Installed after Cluster() so they replace django-q2's own handlers. Its signal
+        # thread, already running when the cluster forks, holds no lock while it waits.
         stop_on_signals(stopping, log, "stopping the cluster")
         cluster.start()
         broker = "Redis" if "redis" in settings.Q_CLUSTER else "the database (ORM)"
         workers = settings.Q_CLUSTER["workers"]
         log.info("cluster running: %s workers, tasks through %s", workers, broker)
-        # Threads only after the cluster has forked its processes.
+        # The pollers' threads only after the cluster has forked its processes.
         pollers = Pollers(settings.SCRAPING_SOURCES)
         pollers.start()
         while not stopping.wait(0.5):
