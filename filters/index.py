@@ -13,8 +13,8 @@ A brand spelling counts for the brand groups only where it is not a style
 reference (`リックオウエンス風`); as a keyword it counts wherever it occurs.
 
 Inside a group, filters are numpy columns, so price, market and the listing's
-attributes are checked for all of them in a few vector operations (condition,
-category, sale and seller type as one bit mask), keywords by counting the group's
+attributes are checked for all of them in a few vector operations (the market,
+condition, category, sale and seller type as one bit mask), keywords by counting the group's
 keyword postings that occurred, any-of words and sizes by their postings, excluded
 words by clearing their postings. The rules are exactly those of filters/rules.py,
 which tests hold it to.
@@ -50,10 +50,31 @@ for _choice in CHOICES:
         value: 1 << (_offset + position) for position, value in enumerate([None, *_choice.values])
     }
     _offset += len(_choice.values) + 1
+# Markets and attributes share one int64 column (allowed_mask).
+assert len(MARKET_BITS) + _offset < 63, "the markets and attribute values outgrew one mask"
+
+
+def allowed_mask(f: IndexedFilter) -> int:
+    """The markets and listing attribute values the filter allows, as one mask: the
+    markets' bits, then the attributes' segments above them."""
+    return market_mask(f.markets) | (attribute_mask(f) << len(MARKET_BITS))
+
+
+def listing_mask(listing: ListingLike) -> int:
+    """The listing's market and attribute values, one bit each, as allowed_mask lays them
+    out; 0 for a market the index doesn't know (it matches no filter)."""
+    market_bit = MARKET_BITS.get(listing.market, 0)
+    return market_bit and market_bit | (listing_bits(listing) << len(MARKET_BITS))
+
+
+# Every attribute value, stated or not: the mask of the many filters that constrain none.
+_ANY_ATTRIBUTES = (1 << _offset) - 1
 
 
 def attribute_mask(f: IndexedFilter) -> int:
     """The listing attribute values the filter allows; every value where it says nothing."""
+    if not any(getattr(f, choice.filter_field) for choice in CHOICES):
+        return _ANY_ATTRIBUTES
     mask = 0
     for choice in CHOICES:
         bits = _ATTRIBUTE_BITS[choice.listing_field]
@@ -109,14 +130,13 @@ class _Group:
     """Filters reached through one brand or one anchor keyword, as parallel columns."""
 
     __slots__ = (
+        "allowed",
         "any_postings",
-        "attributes",
         "excluded",
         "filter_rows",
         "has_any",
         "has_sizes",
         "keyword_count",
-        "markets",
         "needs_any",
         "needs_size",
         "postings",
@@ -134,8 +154,7 @@ class _Group:
         self.filter_rows = rows
         self.price_min = columns.price_min[rows]
         self.price_max = columns.price_max[rows]
-        self.markets = columns.markets[rows]
-        self.attributes = columns.attributes[rows]
+        self.allowed = columns.allowed[rows]
         self.needs_size = columns.needs_size[rows]
         # A listing that states no size passes a filter on sizes only with unknown_ok.
         self.sizeless_ok = ~self.needs_size | columns.unknown_ok[rows]
@@ -146,21 +165,23 @@ class _Group:
         self.has_any = bool(self.needs_any.any())
         self.has_sizes = bool(self.needs_size.any())
         self.postings = _postings((position, m[1]) for position, m in enumerate(members))
-        self.any_postings = _postings((position, m[2]) for position, m in enumerate(members))
+        self.any_postings = (
+            _postings((position, m[2]) for position, m in enumerate(members))
+            if self.has_any
+            else {}
+        )
         self.excluded = _postings((position, m[3]) for position, m in enumerate(members))
-        self.size_postings = _postings(
-            (position, columns.sizes[row]) for position, row in enumerate(rows.tolist())
+        self.size_postings = (
+            _postings((position, columns.sizes[row]) for position, row in enumerate(rows.tolist()))
+            if self.has_sizes
+            else {}
         )
 
-    def match(
-        self, price: int, market_bit: int, attributes: int, sizes: Sequence[str], terms: set[int]
-    ) -> np.ndarray:
-        ok = (
-            (self.price_min <= price)
-            & (self.price_max >= price)
-            & ((self.markets & market_bit) != 0)
-            & ((self.attributes & attributes) == attributes)
-        )
+    def match(self, price: int, wanted: int, sizes: Sequence[str], terms: set[int]) -> np.ndarray:
+        """`wanted`: the listing's listing_mask, every bit of which a filter must allow."""
+        ok = self.price_min <= price
+        ok &= self.price_max >= price
+        ok &= (self.allowed & wanted) == wanted
         hits = [self.postings[t] for t in terms if t in self.postings]
         if hits:
             counts = np.bincount(np.concatenate(hits), minlength=self.size)
@@ -180,13 +201,15 @@ class _Group:
                 ok[cleared] = False
         return self.filter_rows[ok]
 
-    def _any_of(self, postings: dict, keys: Iterable) -> np.ndarray:
-        """Which members have at least one of `keys` among these postings."""
+    def _any_of(self, postings: dict, keys: Iterable) -> np.ndarray | bool:
+        """Which members have at least one of `keys` among these postings (False for none,
+        without building an array: the usual case)."""
+        hits = [postings[key] for key in keys if key in postings]
+        if not hits:
+            return False
         found = np.zeros(self.size, dtype=bool)
-        for key in keys:
-            positions = postings.get(key)
-            if positions is not None:
-                found[positions] = True
+        for positions in hits:
+            found[positions] = True
         return found
 
 
@@ -203,8 +226,7 @@ def _postings(members: Iterable[tuple[int, Iterable]]) -> dict:
 class _Columns:
     price_min: np.ndarray
     price_max: np.ndarray
-    markets: np.ndarray
-    attributes: np.ndarray
+    allowed: np.ndarray
     needs_size: np.ndarray
     unknown_ok: np.ndarray
     #: Each filter's sizes in their one written form (a list per row, not a numpy column).
@@ -248,14 +270,13 @@ class FilterIndex(MatchResults):
                 [NO_MAXIMUM if f.price_max is None else f.price_max for f in filters],
                 dtype=np.int64,
             ),
-            markets=np.array(
-                [market_mask(f.markets) for f in filters],
-                dtype=np.int64,
-            ),
-            attributes=np.array([attribute_mask(f) for f in filters], dtype=np.int64),
+            allowed=np.array([allowed_mask(f) for f in filters], dtype=np.int64),
             needs_size=np.array([bool(f.sizes) for f in filters], dtype=bool),
             unknown_ok=np.array([f.unknown_ok for f in filters], dtype=bool),
-            sizes=[sorted({normalize_size(size) for size in f.sizes} - {""}) for f in filters],
+            sizes=[
+                sorted({normalize_size(size) for size in f.sizes} - {""}) if f.sizes else []
+                for f in filters
+            ],
         )
 
         self._term_ids: dict[str, int] = {}
@@ -312,18 +333,23 @@ class FilterIndex(MatchResults):
 
     def _terms(self, words: Sequence[str]) -> list[int]:
         """Term ids of words; a word that normalizes to nothing can never occur."""
+        if not words:
+            return []
         return sorted({self._term(norm) for norm in map(normalize, words) if norm})
 
     def terms_in(self, title: str) -> tuple[set[int], set[int]]:
-        """Ids of the indexed terms that occur in a normalized title, and of those among
-        them that occur at least once not as a style reference (what brands count)."""
+        """Ids of the indexed terms that occur in a normalized title, and of the brand
+        spellings among them that occur at least once not as a style reference (what
+        brands count)."""
         found: set[int] = set()
         as_brand: set[int] = set()
         if not self._term_ids:
             return found, as_brand
         last = len(title) - 1
+        spellings = self._brand_of_term
         for end, (term_id, length, starts_alnum, ends_alnum) in self._automaton.iter(title):
-            if term_id in as_brand:
+            # A later occurrence matters only for a spelling not yet seen as the brand.
+            if term_id in found and (term_id in as_brand or term_id not in spellings):
                 continue
             start = end - length + 1
             if starts_alnum and start > 0 and is_ascii_alnum(title[start - 1]):
@@ -331,7 +357,7 @@ class FilterIndex(MatchResults):
             if ends_alnum and end < last and is_ascii_alnum(title[end + 1]):
                 continue
             found.add(term_id)
-            if not is_style_reference(title, end + 1):
+            if term_id in spellings and not is_style_reference(title, end + 1):
                 as_brand.add(term_id)
         return found, as_brand
 
@@ -344,14 +370,11 @@ class FilterIndex(MatchResults):
             brand_keys.add(self.brands.canonical(listing.brand))
         groups.extend(self._brand_groups[k] for k in brand_keys if k in self._brand_groups)
         groups.extend(self._anchor_groups[t] for t in terms if t in self._anchor_groups)
-        if not groups:
+        wanted = listing_mask(listing)
+        if not groups or not wanted:
             return np.empty(0, dtype=np.int64)
-        market_bit = MARKET_BITS.get(listing.market, 0)
-        attributes = listing_bits(listing)
         sizes = listing.sizes
-        found = [
-            group.match(listing.price, market_bit, attributes, sizes, terms) for group in groups
-        ]
+        found = [group.match(listing.price, wanted, sizes, terms) for group in groups]
         if len(found) == 1:
             return found[0]
         # A filter naming two brands that both appear is reached twice.
